@@ -1,0 +1,18 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { StorybookConfig } from '@storybook/react-vite';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+const config: StorybookConfig = {
+  stories: ['../stories/**/*.stories.@(ts|tsx)'],
+  addons: ['@storybook/addon-vitest'],
+  framework: { name: '@storybook/react-vite', options: {} },
+  // public/ holds msw's mockServiceWorker.js once `npx msw init public --save`
+  // has run; Storybook refuses a staticDirs entry that does not exist.
+  staticDirs: existsSync(path.join(root, 'public')) ? ['../public'] : [],
+  core: { disableTelemetry: true },
+};
+
+export default config;

@@ -1,0 +1,10 @@
+import type { Job, JobState } from './types';
+
+/**
+ * Whether a job (or a state) is final: `completed`, `failed` or `cancelled`.
+ * A terminal job never changes again, so nothing polls it.
+ */
+export function isTerminal(jobOrState: Job | JobState | null | undefined): boolean {
+  const state = typeof jobOrState === 'string' ? jobOrState : jobOrState?.status;
+  return state === 'completed' || state === 'failed' || state === 'cancelled';
+}

@@ -1,0 +1,98 @@
+import { QueryClient, QueryClientContext, QueryClientProvider } from '@tanstack/react-query';
+import { createContext, useContext, useEffect, useRef, useState, type ReactNode } from 'react';
+import { createJobWatcher, type JobWatcher } from '../core/createJobWatcher';
+import type { Job, JobClient } from '../core/types';
+import { jobKeys } from './jobKeys';
+import { connectQueryClient, queryClientJobCache } from './queryClientJobCache';
+
+/** @internal What the provider gives hooks. */
+export interface JobContextValue {
+  client: JobClient;
+  watcher: JobWatcher;
+  queryClient: QueryClient;
+}
+
+const JobContext = createContext<JobContextValue | null>(null);
+
+/** Props of {@link JobClientProvider}. */
+export interface JobClientProviderProps {
+  /** How jobs are read: your own object mapping your router, `createFetchJobClient(...)`, or `createMemoryJobBackend()` in tests. May change identity between renders without restarting anything. */
+  client: JobClient;
+  /** The QueryClient that holds job data. Default: the one of the surrounding `QueryClientProvider`, else one the provider creates. */
+  queryClient?: QueryClient;
+  /** Called once per job id for the whole app, whichever components watch it, when the job is first seen terminal. The place for toasts. */
+  onJobSettled?: (job: Job) => void;
+  /** The app. */
+  children?: ReactNode;
+}
+
+/**
+ * Gives every jobwatch hook and component below it a {@link JobClient} and
+ * one shared job watcher. Uses the app's QueryClient when there is one, so
+ * job data can be read, prefetched and invalidated with React Query's usual
+ * calls under {@link jobKeys}.
+ */
+export function JobClientProvider({ client, queryClient, onJobSettled, children }: JobClientProviderProps) {
+  const ambient = useContext(QueryClientContext);
+  const [ownQueryClient] = useState(() => (queryClient ?? ambient ? null : new QueryClient()));
+  const qc = (queryClient ?? ambient ?? ownQueryClient) as QueryClient;
+
+  const onJobSettledRef = useRef(onJobSettled);
+  onJobSettledRef.current = onJobSettled;
+
+  const [state, setState] = useState(() => makeWatcher(qc, client, onJobSettledRef));
+  let current = state;
+  if (state.queryClient !== qc) {
+    // A different QueryClient means different data: start over with a new watcher.
+    current = makeWatcher(qc, client, onJobSettledRef);
+    setState(current);
+  }
+  current.watcher.setClient(client);
+
+  const { watcher } = current;
+  useEffect(() => connectQueryClient(qc, watcher), [qc, watcher]);
+
+  const value = useStableValue(client, watcher, qc);
+  const tree = <JobContext.Provider value={value}>{children}</JobContext.Provider>;
+  return qc === ambient ? tree : <QueryClientProvider client={qc}>{tree}</QueryClientProvider>;
+}
+
+function makeWatcher(
+  queryClient: QueryClient,
+  client: JobClient,
+  onJobSettled: { current: ((job: Job) => void) | undefined },
+): { queryClient: QueryClient; watcher: JobWatcher } {
+  const watcher = createJobWatcher({
+    client,
+    cache: queryClientJobCache(queryClient),
+    onJobSettled(job) {
+      // A settled job changes the active counts: refresh them now rather than at the next tick.
+      void queryClient.invalidateQueries({ queryKey: jobKeys.counts() });
+      onJobSettled.current?.(job);
+    },
+  });
+  return { queryClient, watcher };
+}
+
+function useStableValue(client: JobClient, watcher: JobWatcher, queryClient: QueryClient): JobContextValue {
+  const ref = useRef<JobContextValue | null>(null);
+  const prev = ref.current;
+  if (!prev || prev.client !== client || prev.watcher !== watcher || prev.queryClient !== queryClient) {
+    ref.current = { client, watcher, queryClient };
+  }
+  return ref.current as JobContextValue;
+}
+
+/** @internal The provider's context; throws a clear error outside a provider. */
+export function useJobContext(): JobContextValue {
+  const value = useContext(JobContext);
+  if (!value) {
+    throw new Error('jobwatch: no JobClientProvider found. Wrap your app in <JobClientProvider client={...}>.');
+  }
+  return value;
+}
+
+/** The {@link JobClient} given to the nearest {@link JobClientProvider}. Throws outside a provider. */
+export function useJobClient(): JobClient {
+  return useJobContext().client;
+}

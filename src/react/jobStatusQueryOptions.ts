@@ -1,0 +1,17 @@
+import { queryOptions } from '@tanstack/react-query';
+import { parseJob } from '../core/parseJob';
+import type { Job, JobClient } from '../core/types';
+import { jobKeys } from './jobKeys';
+
+/**
+ * Query options that read one job, for prefetching and server rendering:
+ * `await queryClient.prefetchQuery(jobStatusQueryOptions(client, id))`.
+ * `useJobStatus(id)` under the same QueryClient starts from that data and,
+ * when the job is already terminal, makes no request at all.
+ */
+export function jobStatusQueryOptions<TResult = unknown>(client: JobClient, id: string) {
+  return queryOptions({
+    queryKey: jobKeys.status(id),
+    queryFn: async ({ signal }): Promise<Job<TResult>> => parseJob<TResult>(await client.getStatus(id, { signal })),
+  });
+}

@@ -1,0 +1,47 @@
+import { QueryObserver, type QueryCacheNotifyEvent, type QueryClient } from '@tanstack/react-query';
+import type { JobCache, JobWatcher } from '../core/createJobWatcher';
+import { parseJob } from '../core/parseJob';
+import type { Job } from '../core/types';
+import { jobKeys } from './jobKeys';
+
+/** A {@link JobCache} that keeps jobs in the app's QueryClient under `jobKeys.status(id)`. */
+export function queryClientJobCache(queryClient: QueryClient): JobCache {
+  return {
+    get: (id) => queryClient.getQueryData<Job>(jobKeys.status(id)),
+    set: (id, job) => void queryClient.setQueryData(jobKeys.status(id), job),
+    retain(id) {
+      // A disabled observer marks the query as in use, so the cache keeps it
+      // (and devtools show it) while the job is watched.
+      const observer = new QueryObserver(queryClient, { queryKey: jobKeys.status(id), enabled: false });
+      return observer.subscribe(() => {});
+    },
+  };
+}
+
+function statusId(event: QueryCacheNotifyEvent): string | null {
+  const key = event.query.queryKey;
+  return key.length === 3 && key[0] === jobKeys.all[0] && key[1] === 'status' && typeof key[2] === 'string' ? key[2] : null;
+}
+
+/**
+ * Lets the app drive jobs with its usual QueryClient calls: a job written with
+ * `setQueryData` (or fetched through `jobStatusQueryOptions`) is offered to the
+ * watcher, and `invalidateQueries` on a watched job refreshes it.
+ */
+export function connectQueryClient(queryClient: QueryClient, watcher: JobWatcher): () => void {
+  return queryClient.getQueryCache().subscribe((event) => {
+    if (event.type !== 'updated') return;
+    const id = statusId(event);
+    if (id === null) return;
+    if (event.action.type === 'invalidate') {
+      // Only jobs someone observes are refetched, as React Query does for active queries.
+      if (event.query.getObserversCount() > 0) void watcher.refresh(id);
+    } else if (event.action.type === 'success' && event.action.data !== undefined) {
+      try {
+        watcher.ingest(parseJob(event.action.data));
+      } catch {
+        // Not a job: leave the watcher's state alone.
+      }
+    }
+  });
+}

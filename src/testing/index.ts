@@ -1,0 +1,17 @@
+/**
+ * `jobwatch/testing`: the reference in-memory backend with a controllable
+ * clock, and preset job scripts, for tests, stories and demos. No React.
+ */
+export { createMemoryJobBackend } from './createMemoryJobBackend';
+export type {
+  JobSpec,
+  JobSpecStep,
+  MemoryBackendCall,
+  MemoryBackendMethod,
+  MemoryJobBackend,
+  MemoryJobBackendOptions,
+  MemoryJobSeed,
+  MemoryRequestOptions,
+} from './createMemoryJobBackend';
+export { failingJob, imageGeneration, jobScripts } from './jobScripts';
+export type { ImageGenerationResult } from './jobScripts';

@@ -1,0 +1,32 @@
+import { copyFileSync } from 'node:fs';
+import { defineConfig, type Options } from 'tsup';
+
+const shared: Options = {
+  format: ['esm', 'cjs'],
+  dts: true,
+  tsconfig: 'tsconfig.build.json',
+  sourcemap: true,
+  target: 'es2020',
+  // Rollup tree-shaking strips "use client"; esbuild already drops what is unused.
+  treeshake: false,
+  external: ['react', 'react-dom', '@tanstack/react-query', 'clsx'],
+};
+
+export default defineConfig([
+  {
+    ...shared,
+    // The React entry: hooks and components are client modules. esbuild drops
+    // "use client" from the sources, so the banner puts it back on every file.
+    entry: { index: 'src/index.ts' },
+    clean: true,
+    banner: { js: '"use client";' },
+    onSuccess: async () => {
+      copyFileSync('src/styles.css', 'dist/styles.css');
+    },
+  },
+  {
+    ...shared,
+    // Entries without React stay free of "use client" so servers can import them.
+    entry: { core: 'src/core/index.ts', testing: 'src/testing/index.ts' },
+  },
+]);

@@ -1,0 +1,80 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { storybookTest } from '@storybook/addon-vitest/vitest-plugin';
+import react from '@vitejs/plugin-react';
+import { playwright } from '@vitest/browser-playwright';
+import { defineConfig } from 'vitest/config';
+
+const dirname = path.dirname(fileURLToPath(import.meta.url));
+
+// Deps that stories may pull in only when installed (msw is optional here).
+// Listing a dep Vite cannot resolve only produces a warning, but keep the list
+// honest: add these only when the package is present.
+const ifInstalled = (pkg: string, ids: string[]): string[] =>
+  existsSync(path.join(dirname, 'node_modules', pkg, 'package.json')) ? ids : [];
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        // Hooks, core and components in jsdom: `vitest run --project unit`.
+        plugins: [react()],
+        test: {
+          name: 'unit',
+          environment: 'jsdom',
+          globals: true,
+          include: ['test/**/*.test.{ts,tsx}'],
+          restoreMocks: true,
+        },
+      },
+      {
+        // Every story's play function as a test in real headless Chromium:
+        // `vitest run --project storybook`. Stories come from .storybook/main.ts.
+        extends: true,
+        plugins: [storybookTest({ configDir: path.join(dirname, '.storybook') })],
+        // Pre-bundle everything stories reach, so a cold cache
+        // (node_modules/.cache/storybook/*/sb-vitest) never hits
+        // "optimized dependencies changed. reloading" mid-run.
+        optimizeDeps: {
+          include: [
+            'react',
+            'react/jsx-runtime',
+            'react/jsx-dev-runtime',
+            'react-dom',
+            'react-dom/client',
+            '@tanstack/react-query',
+            'clsx',
+            'storybook/test',
+            ...ifInstalled('msw', ['msw', 'msw/browser']),
+            ...ifInstalled('msw-storybook-addon', ['msw-storybook-addon/csf3']),
+          ],
+        },
+        test: {
+          name: 'storybook',
+          browser: {
+            enabled: true,
+            headless: true,
+            provider: playwright({
+              launchOptions: {
+                // Debian's chromium (apt-get install chromium); never download browsers.
+                executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+                // Needed to run as root in containers; the rest keeps Chromium quiet and offline.
+                args: [
+                  '--no-sandbox',
+                  '--disable-gpu',
+                  '--disable-dev-shm-usage',
+                  '--disable-background-networking',
+                  '--disable-component-update',
+                  '--disable-sync',
+                  '--no-first-run',
+                ],
+              },
+            }),
+            instances: [{ browser: 'chromium' }],
+          },
+        },
+      },
+    ],
+  },
+});
