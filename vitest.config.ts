@@ -8,6 +8,14 @@ import { defineConfig } from 'vitest/config';
 
 const dirname = path.dirname(fileURLToPath(import.meta.url));
 
+// The README's examples import the package by its public name; tests resolve it to the sources.
+const packageAliases = [
+  { find: /^jobwatch$/, replacement: path.join(dirname, 'src/index.ts') },
+  { find: /^jobwatch\/core$/, replacement: path.join(dirname, 'src/core/index.ts') },
+  { find: /^jobwatch\/testing$/, replacement: path.join(dirname, 'src/testing/index.ts') },
+  { find: /^jobwatch\/styles\.css$/, replacement: path.join(dirname, 'src/styles.css') },
+];
+
 // Deps that stories may pull in only when installed (msw is optional here).
 // Listing a dep Vite cannot resolve only produces a warning, but keep the list
 // honest: add these only when the package is present.
@@ -20,11 +28,12 @@ export default defineConfig({
       {
         // Hooks, core and components in jsdom: `vitest run --project unit`.
         plugins: [react()],
+        resolve: { alias: packageAliases },
         test: {
           name: 'unit',
           environment: 'jsdom',
           globals: true,
-          include: ['test/**/*.test.{ts,tsx}'],
+          include: ['test/**/*.test.{ts,tsx}', 'examples/**/*.test.{ts,tsx}'],
           restoreMocks: true,
         },
       },

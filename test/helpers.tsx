@@ -102,8 +102,17 @@ export function staticClient(jobs: Job[]): JobClient & { getStatus: ReturnType<t
   };
 }
 
-/** Sets document.visibilityState and fires visibilitychange. */
+/** Sets document.visibilityState and fires visibilitychange (inside act: hooks update). */
 export function setVisibility(state: 'visible' | 'hidden'): void {
   Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => state });
-  document.dispatchEvent(new Event('visibilitychange', { bubbles: true }));
+  act(() => {
+    document.dispatchEvent(new Event('visibilitychange', { bubbles: true }));
+  });
+}
+
+/** Fires a window event inside act. */
+export function fire(event: 'online' | 'offline'): void {
+  act(() => {
+    window.dispatchEvent(new Event(event));
+  });
 }

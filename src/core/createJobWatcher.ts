@@ -8,6 +8,8 @@ import type { Job, JobClient } from './types';
 export const DEFAULT_POLL_INTERVAL = 2000;
 /** Upper bound of the retry backoff after transient errors, in ms. */
 export const MAX_BACKOFF_MS = 30_000;
+/** While push is healthy, polling drops to this safety interval, in ms. */
+export const DEFAULT_SAFETY_POLL_INTERVAL = 30_000;
 
 /**
  * Where the watcher keeps job data. The React provider backs it with the
@@ -48,6 +50,8 @@ export interface JobWatcherOptions {
   environment?: JobWatcherEnvironment | null;
   /** Source of jitter in [0, 1). Default `Math.random`. */
   random?: () => number;
+  /** Poll interval while a push subscription is healthy, in ms. Default {@link DEFAULT_SAFETY_POLL_INTERVAL}. */
+  safetyPollInterval?: number;
 }
 
 /** How one watcher (one hook or component) wants a job watched. Read again at every scheduling decision. */
@@ -117,6 +121,13 @@ interface Entry {
   timer: ReturnType<typeof setTimeout> | null;
   /** A poll came due while paused: refresh as soon as the pause ends. */
   missedPoll: boolean;
+  /** The push subscription's unsubscribe function, while subscribed. */
+  unsubscribe: (() => void) | null;
+  /** Push delivered since (re)subscribing: polling may drop to the safety interval. */
+  live: boolean;
+  /** Failed subscriptions in a row, for the resubscribe backoff. */
+  pushFailures: number;
+  pushTimer: ReturnType<typeof setTimeout> | null;
   /** A start is queued for the next microtask (lets StrictMode's unmount/remount cost one request). */
   starting: boolean;
   releaseCache: (() => void) | null;
@@ -163,6 +174,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
   let client = options.client;
   const cache = options.cache ?? mapCache();
   const random = options.random ?? Math.random;
+  const safetyPollInterval = options.safetyPollInterval ?? DEFAULT_SAFETY_POLL_INTERVAL;
   const entries = new Map<string, Entry>();
   const settled = new Set<string>();
   // Snapshots of jobs nobody watches, keyed by the job so they stay stable without an entry.
@@ -199,6 +211,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
   function connectionOf(entry: Entry): WatchConnection {
     if (entry.registrations.size === 0 || isTerminal(entry.job)) return entry.fatal ? 'error' : 'idle';
     if (entry.fatal || entry.error) return 'error';
+    if (entry.live) return 'live';
     if (isPaused(entry)) return 'paused';
     return intervalOf(entry) === false && !entry.inFlight ? 'idle' : 'polling';
   }
@@ -241,6 +254,10 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
         inFlight: null,
         timer: null,
         missedPoll: false,
+        unsubscribe: null,
+        live: false,
+        pushFailures: 0,
+        pushTimer: null,
         starting: false,
         releaseCache: null,
         snapshot: idleSnapshot(job),
@@ -267,6 +284,98 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
     entry.request = null;
     entry.inFlight = null;
     entry.missedPoll = false;
+    stopPush(entry);
+  }
+
+  function stopPush(entry: Entry): void {
+    if (entry.pushTimer !== null) {
+      clearTimeout(entry.pushTimer);
+      entry.pushTimer = null;
+    }
+    const unsubscribe = entry.unsubscribe;
+    entry.unsubscribe = null;
+    entry.live = false;
+    unsubscribe?.();
+  }
+
+  /** Follows a change of the registrations' `live` options. */
+  function syncPush(entry: Entry): void {
+    if (wantsPush(entry)) startPush(entry);
+    else if (entry.unsubscribe || entry.pushTimer !== null) stopPush(entry);
+  }
+
+  function wantsPush(entry: Entry): boolean {
+    if (!client.subscribe || entry.fatal || isTerminal(entry.job)) return false;
+    for (const r of entry.registrations) if (r.options().live !== false) return true;
+    return false;
+  }
+
+  /** Subscribes when push is wanted and possible; a failed subscription falls back to polling and retries with backoff. */
+  function startPush(entry: Entry): void {
+    if (entry.unsubscribe || entry.pushTimer !== null || !wantsPush(entry)) return;
+    const subscribe = client.subscribe!.bind(client);
+    let closed = false;
+    const fail = (error: unknown) => {
+      if (closed) return;
+      closed = true;
+      if (entry.unsubscribe === unsubscribeOnce) entry.unsubscribe = null;
+      unsubscribe?.();
+      const wasLive = entry.live;
+      entry.live = false;
+      if (isFatalJobError(error)) {
+        entry.error = error as Error;
+        entry.fatal = true;
+        stop(entry);
+        publish(entry);
+        return;
+      }
+      entry.pushFailures += 1;
+      const ceiling = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** entry.pushFailures);
+      entry.pushTimer = setTimeout(() => {
+        entry.pushTimer = null;
+        if (entry.registrations.size > 0) startPush(entry);
+      }, ceiling / 2 + (ceiling / 2) * random());
+      // Back to the normal interval until push recovers; refresh now if we were relying on push.
+      if (wasLive && !entry.inFlight) void fetchJob(entry);
+      else if (!entry.inFlight && entry.timer === null) schedule(entry);
+      publish(entry);
+    };
+    let unsubscribe: (() => void) | undefined;
+    const unsubscribeOnce = () => {
+      if (closed) return;
+      closed = true;
+      unsubscribe?.();
+    };
+    entry.unsubscribe = unsubscribeOnce;
+    try {
+      unsubscribe = subscribe(entry.id, {
+        next(raw) {
+          if (closed) return;
+          let job: Job;
+          try {
+            job = parseJob(raw);
+          } catch (error) {
+            // A malformed push is a transient problem, like a malformed poll answer.
+            entry.error = error as Error;
+            publish(entry);
+            return;
+          }
+          if (job.id !== entry.id) return;
+          entry.pushFailures = 0;
+          const becameLive = !entry.live;
+          entry.live = true;
+          if (entry.error && !entry.fatal) entry.error = null;
+          const changed = accept(entry, job);
+          if (isTerminal(entry.job)) stop(entry);
+          else if (becameLive || changed) schedule(entry);
+          publish(entry);
+        },
+        error: fail,
+      });
+    } catch (error) {
+      fail(error);
+    }
+    if (closed) unsubscribe?.();
   }
 
   /** Exponential backoff with equal jitter, never sooner than the normal interval nor than Retry-After. */
@@ -280,8 +389,10 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
   function schedule(entry: Entry): void {
     clearTimer(entry);
     if (entry.registrations.size === 0 || entry.fatal || isTerminal(entry.job) || entry.inFlight) return;
-    const interval = intervalOf(entry);
+    let interval = intervalOf(entry);
     if (interval === false) return;
+    // Push carries the updates; a slow poll stays as a safety net.
+    if (entry.live) interval = Math.max(interval, safetyPollInterval);
     const delay = entry.failures > 0 ? backoff(entry, interval) : interval;
     entry.timer = setTimeout(() => {
       entry.timer = null;
@@ -364,6 +475,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
       publish(entry);
       return;
     }
+    startPush(entry);
     if (isPaused(entry)) {
       entry.missedPoll = true;
       publish(entry);
@@ -413,8 +525,9 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
           if (entry.registrations.size > 0 && !entry.inFlight && entry.timer === null) start(entry);
         });
       }
-    } else if (!entry.inFlight && entry.timer === null && !entry.starting) {
-      schedule(entry);
+    } else if (!entry.starting) {
+      startPush(entry);
+      if (!entry.inFlight && entry.timer === null) schedule(entry);
     }
     publish(entry);
     let released = false;
@@ -433,13 +546,16 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
           entry.releaseCache = null;
           publish(entry);
           dropIfUnused(entry);
-        } else if (!entry.inFlight) {
-          schedule(entry);
+        } else {
+          syncPush(entry);
+          if (!entry.inFlight) schedule(entry);
           publish(entry);
         }
       },
       update() {
-        if (released || entry.inFlight || entry.starting) return;
+        if (released || entry.starting) return;
+        syncPush(entry);
+        if (entry.inFlight) return publish(entry);
         if (entry.missedPoll && !isPaused(entry)) void fetchJob(entry);
         else schedule(entry);
         publish(entry);

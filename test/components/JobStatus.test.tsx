@@ -49,7 +49,7 @@ describe('JobStatus states', () => {
   it('shows "Loading job status…" with data-state="loading" before the first answer', async () => {
     const backend = createMemoryJobBackend({ latencyMs: 500 });
     const { id } = backend.create();
-    renderWith(backend, <JobStatus jobId={id} />);
+    renderWith(backend, <JobStatus jobId={id} live={false} />);
     await tick(100);
 
     expect(stateOf(region())).toBe('loading');
@@ -91,13 +91,13 @@ describe('JobStatus states', () => {
     expect(stateOf(node)).toBe('pending');
     expect(node.textContent).toBe('Queued');
 
-    backend.start(id);
+    act(() => void backend.start(id));
     await tick(100);
     expect(region()).toBe(node);
     expect(stateOf(node)).toBe('processing');
     expect(node.textContent).toBe('Processing (updating…)');
 
-    backend.complete(id);
+    act(() => void backend.complete(id));
     await tick(100);
     expect(region()).toBe(node);
     expect(stateOf(node)).toBe('completed');
@@ -154,7 +154,7 @@ describe('JobStatus states', () => {
         failing ? Promise.reject(new JobTransportError('503', { status: 503 })) : backend.getStatus(jobId, options),
     };
     const onError = vi.fn();
-    renderWith(client, <JobStatus jobId={id} pollInterval={100} onError={onError} />);
+    renderWith(client, <JobStatus jobId={id} pollInterval={100} live={false} onError={onError} />);
     await tick();
     expect(region().textContent).toBe('Processing (updating…)');
 
@@ -227,7 +227,7 @@ describe('JobStatus detailed view', () => {
     expect(region().querySelector('.jobwatch-status__error')?.textContent).toBe('Last error: Timeout');
     expect(region().textContent).toBe('Processing (updating…) Upscaling Retry 2 of 3 Last error: Timeout');
 
-    backend.fail(id, 'Model overloaded');
+    act(() => void backend.fail(id, 'Model overloaded'));
     await tick(100);
     expect(stateOf(region())).toBe('failed');
     expect(region().textContent).toBe('Failed Retry 2 of 3 Model overloaded');
@@ -328,7 +328,7 @@ describe('JobStatus customisation', () => {
     const { id } = backend.create();
     renderWith(
       backend,
-      <JobStatus jobId={id} pollInterval={100}>
+      <JobStatus jobId={id} pollInterval={100} live={false}>
         {({ state, label, job, connection }) => `${label} [${state}] ${job?.id ?? '-'} ${connection}`}
       </JobStatus>,
     );
@@ -380,9 +380,9 @@ describe('JobStatus callbacks', () => {
       />,
     );
     await tick();
-    backend.start(id);
+    act(() => void backend.start(id));
     await tick(100);
-    backend.complete(id, { url: '/a.png' });
+    act(() => void backend.complete(id, { url: '/a.png' }));
     await tick(100);
     await tick(10_000);
 

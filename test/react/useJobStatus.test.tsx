@@ -14,7 +14,7 @@ import { jobKeys } from '../../src/react/jobKeys';
 import { useJobStatus } from '../../src/react/useJobStatus';
 import type { UseJobStatusOptions } from '../../src/react/types';
 import { createMemoryJobBackend, type MemoryJobBackend } from '../../src/testing';
-import { advance, controlledClient, makeJob, setVisibility, testQueryClient } from '../helpers';
+import { advance, controlledClient, fire, makeJob, setVisibility, testQueryClient } from '../helpers';
 
 /** A client of the backend without push, so these tests see polling alone. */
 function pollingClient(backend: MemoryJobBackend): JobClient {
@@ -115,7 +115,7 @@ describe('semantic 1: polling while active, never after terminal', () => {
     await advance(20_000);
     setVisibility('hidden');
     setVisibility('visible');
-    window.dispatchEvent(new Event('online'));
+    fire('online');
     await advance(2000);
     first.unmount();
     const second = watch(client, job.id, undefined, queryClient);
@@ -414,13 +414,13 @@ describe('semantic 5: hidden tab and offline', () => {
     const backend = createMemoryJobBackend();
     const job = backend.create();
     const online = vi.spyOn(navigator, 'onLine', 'get').mockReturnValue(false);
-    window.dispatchEvent(new Event('offline'));
+    fire('offline');
     const { result } = watch(pollingClient(backend), job.id);
     await advance(10_000);
     expect(statusCalls(backend)).toBe(0);
     expect(result.current.connection).toBe('paused');
     online.mockReturnValue(true);
-    window.dispatchEvent(new Event('online'));
+    fire('online');
     await advance(0);
     expect(statusCalls(backend)).toBe(1);
     expect(result.current.status).toBe('pending');
@@ -579,5 +579,156 @@ describe('several providers on one page', () => {
     expect(second.result.current.status).toBe('processing');
     expect(one.calls.every((c) => c.args[0] === a.id)).toBe(true);
     expect(two.calls.every((c) => c.args[0] === b.id)).toBe(true);
+  });
+});
+
+/** The backend's client with its push wrapped, to count live subscriptions and break them. */
+function pushClient(backend: MemoryJobBackend) {
+  const listeners = new Set<{ error?(e: unknown): void }>();
+  let subscribes = 0;
+  let refusing = false;
+  const client: JobClient = {
+    ...backend,
+    subscribe(id, listener) {
+      subscribes += 1;
+      if (refusing) {
+        queueMicrotask(() => listener.error?.(new JobTransportError('stream refused', { status: 503 })));
+        return () => {};
+      }
+      const off = backend.subscribe(id, listener);
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+        off();
+      };
+    },
+  };
+  return {
+    client,
+    active: () => listeners.size,
+    subscribes: () => subscribes,
+    breakAll: (error: unknown) => act(() => [...listeners].forEach((l) => l.error?.(error))),
+    refuse: (value: boolean) => {
+      refusing = value;
+    },
+  };
+}
+
+describe('semantic 8: push first, polling as a safety net', () => {
+  it('takes updates by push and drops polling to a 30 s safety poll', async () => {
+    const backend = createMemoryJobBackend();
+    const job = backend.create();
+    const push = pushClient(backend);
+    const { result } = watch(push.client, job.id);
+    await advance(0);
+    expect(result.current.connection).toBe('live');
+    expect(push.active()).toBe(1);
+    const polls = statusCalls(backend);
+    act(() => {
+      backend.start(job.id);
+      backend.progress(job.id, 0.4, 'Generating image');
+    });
+    await advance(0);
+    expect(result.current.status).toBe('processing');
+    expect(result.current.progress).toBe(0.4);
+    await advance(29_000);
+    expect(statusCalls(backend)).toBe(polls);
+    await advance(1000);
+    expect(statusCalls(backend)).toBe(polls + 1);
+  });
+
+  it('falls back to polling when the subscription fails and resubscribes with backoff', async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(1);
+    const backend = createMemoryJobBackend();
+    const job = backend.create();
+    const push = pushClient(backend);
+    const { result } = watch(push.client, job.id);
+    await advance(0);
+    const polls = statusCalls(backend);
+    push.refuse(true);
+    push.breakAll(new JobTransportError('stream dropped'));
+    await advance(0);
+    expect(result.current.connection).toBe('polling');
+    // One refresh at once, then the normal 2 s interval while push is down...
+    expect(statusCalls(backend)).toBe(polls + 1);
+    await advance(10_000);
+    expect(statusCalls(backend)).toBe(polls + 6);
+    // ...while resubscribing backs off: at 2 s, then 4 s later, then 8 s later.
+    expect(push.subscribes()).toBe(3);
+    await advance(4000);
+    expect(push.subscribes()).toBe(4);
+    push.refuse(false);
+    await advance(16_000);
+    expect(push.subscribes()).toBe(5);
+    expect(result.current.connection).toBe('live');
+    expect(push.active()).toBe(1);
+    // Live again: back to the safety poll.
+    const live = statusCalls(backend);
+    await advance(20_000);
+    expect(statusCalls(backend)).toBe(live);
+  });
+
+  it('stops on a JobNotFoundError from the subscription and calls onError once', async () => {
+    const backend = createMemoryJobBackend();
+    const job = backend.create();
+    const push = pushClient(backend);
+    const onError = vi.fn();
+    const { result } = watch(push.client, job.id, { onError });
+    await advance(0);
+    push.breakAll(new JobNotFoundError(job.id));
+    await advance(60_000);
+    expect(onError).toHaveBeenCalledTimes(1);
+    expect(result.current.error).toBeInstanceOf(JobNotFoundError);
+    expect(push.active()).toBe(0);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('never subscribes with live: false', async () => {
+    const backend = createMemoryJobBackend();
+    const job = backend.create();
+    const push = pushClient(backend);
+    const { result } = watch(push.client, job.id, { live: false });
+    await advance(4000);
+    expect(push.subscribes()).toBe(0);
+    expect(result.current.connection).toBe('polling');
+  });
+
+  it('settles by push once, then unsubscribes and makes no further call', async () => {
+    const backend = createMemoryJobBackend();
+    const job = backend.create({ queuedMs: 500, runningMs: 1500 });
+    const push = pushClient(backend);
+    const onComplete = vi.fn();
+    const { result } = watch(push.client, job.id, { onComplete });
+    await advance(0);
+    const polls = statusCalls(backend);
+    await advance(2000);
+    expect(result.current.status).toBe('completed');
+    expect(onComplete).toHaveBeenCalledTimes(1);
+    expect(push.active()).toBe(0);
+    await advance(120_000);
+    expect(statusCalls(backend)).toBe(polls);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('unsubscribes on unmount and leaves no timer', async () => {
+    const backend = createMemoryJobBackend();
+    const job = backend.create();
+    const push = pushClient(backend);
+    const { unmount } = watch(push.client, job.id);
+    await advance(0);
+    expect(push.active()).toBe(1);
+    unmount();
+    expect(push.active()).toBe(0);
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('shares one subscription between every component watching a job', async () => {
+    const backend = createMemoryJobBackend();
+    const job = backend.create();
+    const push = pushClient(backend);
+    const { wrapper } = setup(push.client);
+    renderHook(() => [useJobStatus(job.id), useJobStatus(job.id), useJobStatus(job.id)], { wrapper });
+    await advance(0);
+    expect(push.active()).toBe(1);
   });
 });

@@ -71,7 +71,7 @@ describe('usePendingJobsCount', () => {
     });
     await advance(0);
     expect(result.current[0].total).toBe(1);
-    backend.complete(job.id);
+    act(() => void backend.complete(job.id));
     await advance(2000);
     expect(result.current[1].status).toBe('completed');
     expect(result.current[0].total).toBe(0);

@@ -1,0 +1,23 @@
+import { act, render, screen } from '@testing-library/react';
+import { JobClientProvider, JobStatus } from 'jobwatch';
+import { createMemoryJobBackend, imageGeneration } from 'jobwatch/testing';
+
+test('JobStatus follows an image generation to completion', async () => {
+  vi.useFakeTimers(); // the backend's clock follows fake timers (or real time)
+  const backend = createMemoryJobBackend();
+  const job = backend.create(imageGeneration({ meta: { projectId: 'p1' } })); // queued 1.5 s, runs 8 s
+
+  render(
+    <JobClientProvider client={backend}>
+      <JobStatus jobId={job.id} />
+    </JobClientProvider>,
+  );
+  await act(() => vi.advanceTimersByTimeAsync(3000));
+  expect(screen.getByRole('status').textContent).toBe('Processing (updating…)');
+
+  await act(() => vi.advanceTimersByTimeAsync(7000));
+  expect(screen.getByRole('status').textContent).toBe('Completed');
+  // The backend pushes changes (it has `subscribe`): one read, then no polling.
+  expect(backend.calls.filter((call) => call.method === 'getStatus')).toHaveLength(1);
+  vi.useRealTimers();
+});

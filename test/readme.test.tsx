@@ -1,0 +1,122 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fireEvent, render, renderHook, screen } from '@testing-library/react';
+import type { ReactNode } from 'react';
+import { JobClientProvider, JobNotFoundError, useJobStatus } from 'jobwatch';
+import { createMemoryJobBackend, imageGeneration } from 'jobwatch/testing';
+import { ExportStatus } from '../examples/custom-status';
+import { App } from '../examples/quick-start';
+import { restJobClient, trpcJobClient } from '../examples/router-client';
+import { advance, setVisibility, testQueryClient } from './helpers';
+
+// vitest runs from the repository root.
+const readme = readFileSync(path.join(process.cwd(), 'README.md'), 'utf8');
+const example = (file: string) => readFileSync(path.join(process.cwd(), 'examples', file), 'utf8').trim();
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  setVisibility('visible');
+});
+afterEach(() => vi.useRealTimers());
+
+describe('README', () => {
+  it('shows the set-up commands', () => {
+    expect(readme).toContain('npm ci && npm start');
+    expect(readme).toContain('npm test');
+  });
+
+  it.each(['quick-start.tsx', 'custom-status.tsx', 'router-client.ts', 'job-status.test.tsx'])('quotes examples/%s verbatim', (file) => {
+    expect(readme).toContain(example(file));
+  });
+
+  it('quick start: Generate creates a job that JobStatus follows to completion, then the images refresh', async () => {
+    const backend = createMemoryJobBackend();
+    const refreshImages = vi.fn();
+    const api = {
+      generateImage: async ({ prompt }: { prompt: string }) => ({
+        jobId: backend.create(imageGeneration({ meta: { prompt } })).id,
+      }),
+      refreshImages,
+    };
+    render(<App client={backend} api={api} />);
+    const status = screen.getByRole('status');
+    expect(status).toHaveProperty('textContent', '');
+
+    fireEvent.click(screen.getByRole('button', { name: 'Generate image' }));
+    await advance(0);
+    expect(status.getAttribute('data-state')).toBe('pending');
+    expect(status.textContent).toContain('Queued');
+    await advance(5000);
+    expect(status.getAttribute('data-state')).toBe('processing');
+    expect(status.textContent).toContain('(updating…)');
+    await advance(100); // the badge's 5 s refresh reaches the screen on React Query's next tick
+    expect(screen.getByRole('heading').textContent).toBe('My project 1 active job (0 pending, 1 processing)');
+
+    await advance(10_000);
+    expect(status.getAttribute('data-state')).toBe('completed');
+    expect(status.textContent).toContain('Completed');
+    expect(refreshImages).toHaveBeenCalledTimes(1);
+    expect(screen.getByRole('heading').textContent).toBe('My project ');
+  });
+
+  it('custom markup: the hook drives an export status with a per-state interval', async () => {
+    const backend = createMemoryJobBackend();
+    const job = backend.create();
+    const { subscribe: _push, ...client } = backend; // polling only, to see the intervals
+    const onDone = vi.fn();
+    render(
+      <JobClientProvider client={client} queryClient={testQueryClient()}>
+        <ExportStatus jobId={job.id} onDone={onDone} />
+      </JobClientProvider>,
+    );
+    expect(screen.getByText('Loading…')).toBeTruthy();
+    await advance(0);
+    expect(screen.getByText('Export pending')).toBeTruthy();
+    backend.start(job.id);
+    backend.progress(job.id, 0.25);
+    await advance(5000);
+    expect(screen.getByText('Export processing — 25%')).toBeTruthy();
+    const calls = backend.calls.length;
+    await advance(1000);
+    expect(backend.calls.length).toBe(calls + 1);
+    backend.complete(job.id, { url: '/exports/1.csv' });
+    await advance(1000);
+    expect(onDone).toHaveBeenCalledWith('/exports/1.csv');
+  });
+
+  it('router mapping: a tRPC router becomes a JobClient', async () => {
+    const backend = createMemoryJobBackend();
+    const job = backend.create();
+    backend.start(job.id);
+    const trpc = {
+      job: {
+        getStatus: { query: ({ jobId }: { jobId: string }, o?: { signal?: AbortSignal }) => backend.getStatus(jobId, o) },
+        list: { query: (filter: object, o?: { signal?: AbortSignal }) => backend.list(filter, o) },
+        getPendingCount: { query: (filter: object, o?: { signal?: AbortSignal }) => backend.getPendingCount(filter, o) },
+        cancel: { mutate: ({ jobId }: { jobId: string }) => backend.cancel(jobId) },
+      },
+    };
+    const client = trpcJobClient(trpc);
+    const queryClient = testQueryClient();
+    const wrapper = ({ children }: { children?: ReactNode }) => (
+      <JobClientProvider client={client} queryClient={queryClient}>
+        {children}
+      </JobClientProvider>
+    );
+    const { result } = renderHook(() => useJobStatus(job.id), { wrapper });
+    await advance(0);
+    expect(result.current.status).toBe('processing');
+    await client.cancel!(job.id);
+    await advance(2000);
+    expect(result.current.status).toBe('cancelled');
+  });
+
+  it('router mapping: the REST client turns a 404 into JobNotFoundError', async () => {
+    vi.stubGlobal('fetch', vi.fn(async () => new Response('{}', { status: 404 })));
+    try {
+      await expect(restJobClient('https://api.example.test').getStatus('gone')).rejects.toBeInstanceOf(JobNotFoundError);
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+});
