@@ -11,7 +11,7 @@ export type {
   JobSubscriptionListener,
   PendingCount,
 } from './types';
-export { isTerminal } from './isTerminal';
+export { isTerminal, JOB_STATES } from './isTerminal';
 export {
   JobError,
   JobFailedError,

@@ -1,5 +1,8 @@
 import type { Job, JobState } from './types';
 
+/** Every job state, in lifecycle order. */
+export const JOB_STATES: readonly JobState[] = Object.freeze(['pending', 'processing', 'completed', 'failed', 'cancelled']);
+
 /**
  * Whether a job (or a state) is final: `completed`, `failed` or `cancelled`.
  * A terminal job never changes again, so nothing polls it.

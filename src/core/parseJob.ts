@@ -1,7 +1,7 @@
 import { JobProtocolError } from './errors';
+import { JOB_STATES } from './isTerminal';
 import type { Job, JobBatch, JobPage, JobState, PendingCount } from './types';
 
-const STATES: readonly JobState[] = ['pending', 'processing', 'completed', 'failed', 'cancelled'];
 
 type Obj = Record<string, unknown>;
 
@@ -33,8 +33,8 @@ function optionalDate(obj: Obj, key: string, prefix: string): void {
 export function parseJob<TResult = unknown>(value: unknown, path = ''): Job<TResult> {
   if (!isObject(value)) fail(path.replace(/\.$/, ''), 'must be an object');
   if (typeof value.id !== 'string' || value.id === '') fail(path + 'id', 'must be a non-empty string');
-  if (typeof value.status !== 'string' || !STATES.includes(value.status as JobState)) {
-    fail(path + 'status', `must be one of ${STATES.join(', ')}`);
+  if (typeof value.status !== 'string' || !JOB_STATES.includes(value.status as JobState)) {
+    fail(path + 'status', `must be one of ${JOB_STATES.join(', ')}`);
   }
   const { progress } = value;
   if (progress != null && (typeof progress !== 'number' || !(progress >= 0 && progress <= 1))) {

@@ -1,5 +1,5 @@
 import { JobNotFoundError, JobRequestError } from '../core/errors';
-import { isTerminal } from '../core/isTerminal';
+import { isTerminal, JOB_STATES } from '../core/isTerminal';
 import { parseJob } from '../core/parseJob';
 import type {
   Job,
@@ -264,7 +264,6 @@ interface Entry {
   subscribers: Set<Subscriber>;
 }
 
-const STATES: readonly JobState[] = ['pending', 'processing', 'completed', 'failed', 'cancelled'];
 const RESERVED_IDS = new Set(['counts', 'events']);
 const DEFAULT_LIMIT = 20;
 const MAX_LIMIT = 100;
@@ -530,7 +529,7 @@ export function createMemoryJobBackend(options: MemoryJobBackendOptions = {}): M
       }
       const statuses = status === undefined ? [] : ([] as JobState[]).concat(status);
       for (const state of statuses) {
-        if (!STATES.includes(state)) throw badRequest(`Unknown status "${String(state)}"`);
+        if (!JOB_STATES.includes(state)) throw badRequest(`Unknown status "${String(state)}"`);
       }
       const after = cursor === undefined ? null : decodeCursor(cursor);
       const matching = visible(o?.owner, meta)
