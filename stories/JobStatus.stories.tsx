@@ -67,6 +67,9 @@ export const Loading: Story = {
   },
   play: async ({ canvasElement }) => {
     const status = await findStatus(canvasElement, 'loading');
+    // Still loading a while later: the first request is in flight, no answer came.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await expect(status).toHaveAttribute('data-state', 'loading');
     await expectLabelVisible(status, 'Loading job status…');
     await expectAnnounced(status, 'Loading job status…');
     await expect(status.querySelector('.jobwatch-spinner')).not.toBeNull();
@@ -222,7 +225,7 @@ function Row({ caption, children }: { caption: string; children: ReactNode }) {
   );
 }
 
-const listStyle = { listStyle: 'none', margin: 0, padding: 0, display: 'grid', gap: '0.75rem' } as const;
+const listStyle = { listStyle: 'none', margin: 0, padding: 0, display: 'grid', gap: '0.75rem', fontFamily: 'system-ui, sans-serif' } as const;
 
 /** Every text replaced through `labels` (here French), including the ones built from numbers and server text. */
 export const CustomLabels: Story = {
@@ -401,6 +404,7 @@ const themeCss = `
 }
 .jobwatch-theme-demo [data-state='idle'] {
   border-style: dashed;
+  border-inline-start-width: 1px;
   border-color: rgb(209, 213, 219);
   background-color: rgb(255, 255, 255);
 }
@@ -535,16 +539,18 @@ export const AllStates: Story = {
       await expect(style.backgroundColor).toBe(expected.background);
       if (expected.color) {
         await expect(style.color).toBe(expected.color);
-        // The parts take the state's colour too (the default sheet would colour the label's text differently).
+        // The parts take the state's colour too: `[data-state] *` overrides the default sheet's part colours.
         const label = region.querySelector('.jobwatch-status__label');
         if (label) await expect(getComputedStyle(label).color).toBe(expected.color);
       }
     }
 
-    // The pending colour comes from the data-state rule, not from the default sheet's amber (#a16207).
-    const pending = canvasElement.querySelector('[data-state="pending"]');
-    await expect(pending && getComputedStyle(pending).color).not.toBe('rgb(161, 98, 7)');
-    // Unthemed, the default sheet gives no background at all.
-    await expect(pending && getComputedStyle(pending).borderInlineStartWidth).toBe('6px');
+    // Nothing of this comes from the default sheet: its amber for pending is rgb(161, 98, 7), it draws
+    // no border, and its spinner animation is `jobwatch-spin`.
+    const pending = canvasElement.querySelector('[data-state="pending"]') as HTMLElement;
+    await expect(getComputedStyle(pending).color).not.toBe('rgb(161, 98, 7)');
+    await expect(getComputedStyle(pending).borderInlineStartWidth).toBe('6px');
+    const spinner = canvasElement.querySelector('[data-state="processing"] svg') as SVGElement;
+    await expect(getComputedStyle(spinner).animationName).toBe('jobwatch-theme-demo-spin');
   },
 };

@@ -161,7 +161,12 @@ const meta = {
       setup(backend: MemoryJobBackend) {
         // An image generated a minute ago: already completed at the first read.
         backend.create(
-          imageGeneration({ meta: { projectId: PROJECT, prompt: 'A lighthouse at dusk' }, createdAt: backend.now() - 60_000 }),
+          imageGeneration({
+            // Its own id, so its colour differs from the next generated job's (the preset's colour follows the id).
+            id: 'lighthouse-at-dusk',
+            meta: { projectId: PROJECT, prompt: 'A lighthouse at dusk' },
+            createdAt: backend.now() - 60_000,
+          }),
         );
         // Another project's job, waiting: the page's badge must not count it.
         backend.create({ meta: { projectId: 'other-project' } });

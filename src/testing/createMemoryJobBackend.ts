@@ -14,6 +14,8 @@ import type {
   PendingCount,
 } from '../core/types';
 
+/** Browsers run longer timeouts at once; the backend treats such latencies as "never". */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 /** One progress step of a scripted job: a fraction, a message, or both. */
 export interface JobSpecStep {
   /** Fraction done (0..1) reported while this step runs. Default: the step's even share, `index / steps`. */
@@ -131,7 +133,8 @@ export interface MemoryJobBackendOptions {
    * Simulated response time of client methods in ms, or a function of the method name.
    * Default 0: answers resolve in a microtask, without a timer. State changes (`cancel`, `retry`)
    * apply at call time either way; reads are taken at call time too, so a slow answer can be stale,
-   * as over a network.
+   * as over a network. For `subscribe` it delays the first delivery. `Infinity` (or anything
+   * beyond a timer's range, 2^31 - 1 ms) never answers: the request stays in flight until aborted.
    */
   latencyMs?: number | ((method: MemoryBackendMethod) => number);
 }
@@ -178,7 +181,7 @@ export interface MemoryJobBackend extends JobClient {
    * state has been delivered. Changes made before the first delivery arrive folded into it.
    * Unknown ids get `listener.error(JobNotFoundError)`, also in a microtask.
    * While anyone is subscribed the backend sets a timer for the next scripted change; the last
-   * unsubscribe clears it. Latency and signals do not apply.
+   * unsubscribe clears it. `latencyMs` delays the first delivery (`Infinity`: none ever comes).
    */
   subscribe(id: string, listener: JobSubscriptionListener, options?: Pick<MemoryRequestOptions, 'owner'>): () => void;
 
@@ -490,17 +493,36 @@ export function createMemoryJobBackend(options: MemoryJobBackendOptions = {}): M
     const ms = latencyOf(method);
     if (!(ms > 0)) return new Promise<T>(settleWith);
     return new Promise<T>((resolve, reject) => {
-      const clear = globalThis.clearTimeout;
-      const onAbort = (): void => {
-        clear(handle);
-        reject(abortError());
-      };
-      const handle = globalThis.setTimeout(() => {
+      const cancel = later(ms, () => {
         signal?.removeEventListener('abort', onAbort);
         settleWith(resolve, reject);
-      }, ms);
+      });
+      const onAbort = (): void => {
+        cancel();
+        reject(abortError());
+      };
       signal?.addEventListener('abort', onAbort, { once: true });
     });
+  }
+
+  /**
+   * Runs `fn` after `ms` (in a microtask for 0); never for delays beyond a timer's range,
+   * which browsers would otherwise treat as 0. Returns the cancel function.
+   */
+  function later(ms: number, fn: () => void): () => void {
+    if (!(ms > 0)) {
+      let cancelled = false;
+      microtask(() => {
+        if (!cancelled) fn();
+      });
+      return () => {
+        cancelled = true;
+      };
+    }
+    if (ms > MAX_TIMER_MS) return () => {};
+    const handle = globalThis.setTimeout(fn, ms);
+    const clear = globalThis.clearTimeout;
+    return () => clear(handle);
   }
 
   function getStatus(id: string, o?: MemoryRequestOptions): Promise<Job> {
@@ -598,7 +620,7 @@ export function createMemoryJobBackend(options: MemoryJobBackendOptions = {}): M
     }
     entry.subscribers.add(subscriber);
     // The first delivery's flush also arms the timer for the job's next scripted change.
-    microtask(() => {
+    const cancelFirst = later(latencyOf('subscribe'), () => {
       if (subscriber.closed) return;
       transact(() => {
         subscriber.primed = true;
@@ -607,6 +629,7 @@ export function createMemoryJobBackend(options: MemoryJobBackendOptions = {}): M
     });
     return () => {
       if (subscriber.closed) return;
+      cancelFirst();
       close(entry, subscriber);
       schedule();
     };

@@ -75,6 +75,10 @@ function colouredSquare(seed: string): string {
     hash ^= seed.charCodeAt(i);
     hash = Math.imul(hash, 16777619);
   }
+  // Final avalanche, so ids differing in one character (job_1, job_3) get distant hues.
+  hash ^= hash >>> 16;
+  hash = Math.imul(hash, 0x85ebca6b);
+  hash ^= hash >>> 13;
   const hue = (hash >>> 0) % 360;
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64" viewBox="0 0 64 64"><rect width="64" height="64" fill="hsl(${hue},70%,55%)"/></svg>`;
   return `data:image/svg+xml,${encodeURIComponent(svg)}`;

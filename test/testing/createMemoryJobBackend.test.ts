@@ -883,3 +883,39 @@ describe('real time', () => {
     off();
   });
 });
+
+describe('latency limits', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it.each([Infinity, 2 ** 31])('never answers with a latency of %d, until aborted', async (latencyMs) => {
+    const backend = createMemoryJobBackend({ latencyMs });
+    const job = backend.create();
+    const controller = new AbortController();
+    const settled = vi.fn();
+    const answer = backend.getStatus(job.id, { signal: controller.signal }).then(settled, (e: unknown) => e);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(settled).not.toHaveBeenCalled();
+    controller.abort();
+    expect(await answer).toMatchObject({ name: 'AbortError' });
+    expect(vi.getTimerCount()).toBe(0);
+  });
+
+  it('delays the first push delivery by the subscribe latency, and cancels it on unsubscribe', async () => {
+    const backend = createMemoryJobBackend({ latencyMs: (method) => (method === 'subscribe' ? 500 : 0) });
+    const job = backend.create();
+    const next = vi.fn();
+    const off = backend.subscribe(job.id, { next });
+    await vi.advanceTimersByTimeAsync(499);
+    expect(next).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(1);
+    expect(next).toHaveBeenCalledTimes(1);
+    off();
+    const late = vi.fn();
+    const offLate = backend.subscribe(job.id, { next: late });
+    offLate();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(late).not.toHaveBeenCalled();
+    expect(vi.getTimerCount()).toBe(0);
+  });
+});

@@ -69,3 +69,21 @@ describe('failingJob', () => {
     expect(backend.get(id)).toMatchObject({ status: 'failed', retryCount: 3 });
   });
 });
+
+describe('generated images', () => {
+  it('gives consecutive jobs clearly different colours', async () => {
+    const backend = createMemoryJobBackend();
+    const hues = ['job_1', 'job_3', 'job_5'].map((id) => {
+      const job = backend.create(imageGeneration({ id }));
+      backend.complete(job.id);
+      const url = (backend.get(job.id)!.result as ImageGenerationResult | undefined)?.images[0]?.url ?? '';
+      return Number(/hsl\((\d+)/.exec(decodeURIComponent(url))?.[1]);
+    });
+    for (let i = 0; i < hues.length; i++) {
+      for (let j = i + 1; j < hues.length; j++) {
+        const distance = Math.min(Math.abs(hues[i]! - hues[j]!), 360 - Math.abs(hues[i]! - hues[j]!));
+        expect(distance).toBeGreaterThan(15);
+      }
+    }
+  });
+});
