@@ -46,6 +46,8 @@ export interface JobWatcherOptions {
   cache?: JobCache;
   /** Called once per job id for the watcher's whole life, when the job is first seen terminal. */
   onJobSettled?: (job: Job) => void;
+  /** Called when a watched job is seen in a new status (not on progress alone); `previous` is undefined the first time. */
+  onJobStatusChange?: (job: Job, previous: Job | undefined) => void;
   /** Visibility and connectivity source. Default: the browser's `document`/`navigator`; `null` disables pausing. */
   environment?: JobWatcherEnvironment | null;
   /** Source of jitter in [0, 1). Default `Math.random`. */
@@ -416,8 +418,10 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
     if (!isNewerJob(entry.job, job)) return false;
     // Keep the old object when nothing changed, so nothing re-renders.
     if (entry.job && jsonEqual(entry.job, job)) return false;
+    const previous = entry.job;
     entry.job = job;
     cache.set(entry.id, job);
+    if (previous?.status !== job.status) options.onJobStatusChange?.(job, previous);
     if (isTerminal(job)) settle(job);
     return true;
   }

@@ -62,12 +62,22 @@ function makeWatcher(
   client: JobClient,
   onJobSettled: { current: ((job: Job) => void) | undefined },
 ): { queryClient: QueryClient; watcher: JobWatcher } {
+  let countsRefreshQueued = false;
   const watcher = createJobWatcher({
     client,
     cache: queryClientJobCache(queryClient),
+    onJobStatusChange(_job, previous) {
+      // A job that starts, finishes or leaves changes the active counts: refresh
+      // them now rather than at the next tick, so badges agree with statuses.
+      // Changes arriving together cost one refresh.
+      if (!previous || countsRefreshQueued) return;
+      countsRefreshQueued = true;
+      queueMicrotask(() => {
+        countsRefreshQueued = false;
+        void queryClient.invalidateQueries({ queryKey: jobKeys.counts() });
+      });
+    },
     onJobSettled(job) {
-      // A settled job changes the active counts: refresh them now rather than at the next tick.
-      void queryClient.invalidateQueries({ queryKey: jobKeys.counts() });
       onJobSettled.current?.(job);
     },
   });

@@ -108,3 +108,34 @@ describe('usePendingJobsCount', () => {
     expect(result.current.total).toBe(1);
   });
 });
+
+describe('usePendingJobsCount and watched jobs', () => {
+  it('refreshes when a watched job starts processing, so a badge agrees with the status beside it', async () => {
+    const backend = createMemoryJobBackend();
+    const job = backend.create();
+    const { result } = renderHook(() => [usePendingJobsCount({ pollInterval: 60_000 }), useJobStatus(job.id)] as const, {
+      wrapper: wrapperFor(backend),
+    });
+    await advance(0);
+    expect(result.current[0]).toMatchObject({ pending: 1, processing: 0 });
+    act(() => void backend.start(job.id));
+    await advance(10);
+    expect(result.current[1].status).toBe('processing');
+    expect(result.current[0]).toMatchObject({ pending: 0, processing: 1 });
+  });
+});
+
+it('refreshes counts once when many watched jobs change together', async () => {
+  const backend = createMemoryJobBackend();
+  const jobs = Array.from({ length: 20 }, () => backend.create());
+  const { result } = renderHook(
+    () => [usePendingJobsCount({ pollInterval: 60_000 }), ...jobs.map((j) => useJobStatus(j.id))] as const,
+    { wrapper: wrapperFor(backend) },
+  );
+  await advance(0);
+  const before = countCalls(backend);
+  act(() => jobs.forEach((j) => backend.complete(j.id)));
+  await advance(10);
+  expect(result.current[0].total).toBe(0);
+  expect(countCalls(backend)).toBe(before + 1);
+});
