@@ -157,6 +157,31 @@ describe('semantic 2: callbacks once per hook and job', () => {
     expect(statusCalls(backend)).toBeLessThanOrEqual(4);
   });
 
+  it('calls onError exactly once per observer under StrictMode when the job fails, with inline callbacks', async () => {
+    const backend = createMemoryJobBackend();
+    const job = backend.create({ queuedMs: 500, runningMs: 1000, failures: 1, maxRetries: 0, errorMessage: 'NSFW filter' });
+    const onError = vi.fn();
+    const onComplete = vi.fn();
+    const { wrapper } = setup(pollingClient(backend));
+    const { result } = renderHook(
+      () =>
+        ['a', 'b', 'c'].map((name) =>
+          useJobStatus(job.id, { onError: (error, failed) => onError(name, error, failed?.status), onComplete }),
+        ),
+      { wrapper },
+    );
+    await advance(0);
+    for (let i = 0; i < 10; i++) await advance(1000);
+    expect(result.current.map((r) => r.status)).toEqual(['failed', 'failed', 'failed']);
+    expect(onError.mock.calls.map(([name]) => name)).toEqual(['a', 'b', 'c']);
+    for (const [, error, status] of onError.mock.calls) {
+      expect(error).toBeInstanceOf(JobFailedError);
+      expect(error.message).toBe('NSFW filter');
+      expect(status).toBe('failed');
+    }
+    expect(onComplete).not.toHaveBeenCalled();
+  });
+
   it('always calls the latest callback', async () => {
     const backend = createMemoryJobBackend();
     const job = backend.create();
@@ -455,6 +480,8 @@ describe('semantic 10: one request in flight, enabled, inline options', () => {
     act(() => {
       void result.current.refetch();
     });
+    await advance(0);
+    // The explicit refetch joined the request in flight.
     expect(c.calls).toHaveLength(1);
     c.answer(0, makeJob({ id: 'a', status: 'processing' }));
     await advance(100);
