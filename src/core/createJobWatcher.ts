@@ -373,6 +373,13 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
           publish(entry);
         },
         error: fail,
+        disconnected() {
+          // The client reconnects by itself; poll at the normal interval until push is back.
+          if (closed || !entry.live) return;
+          entry.live = false;
+          if (!entry.inFlight) void fetchJob(entry);
+          publish(entry);
+        },
       });
     } catch (error) {
       fail(error);

@@ -8,6 +8,8 @@ export type {
   JobPage,
   JobRequestOptions,
   JobState,
+  JobStore,
+  JobStoreRequestOptions,
   JobSubscriptionListener,
   PendingCount,
 } from './types';
@@ -38,3 +40,21 @@ export {
   type WatchHandle,
   type WatchOptions,
 } from './createJobWatcher';
+export {
+  createFetchJobClient,
+  parseRetryAfter,
+  type FetchJobClient,
+  type FetchJobClientHeaders,
+  type FetchJobClientOptions,
+} from './createFetchJobClient';
+export {
+  DEFAULT_LIST_LIMIT,
+  formatIdList,
+  HEARTBEAT_INTERVAL_MS,
+  isValidJobId,
+  MAX_IDS_PER_REQUEST,
+  MAX_JOB_ID_LENGTH,
+  MAX_LIST_LIMIT,
+  RESERVED_JOB_IDS,
+  type JobErrorBody,
+} from './restContract';

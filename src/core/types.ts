@@ -92,8 +92,18 @@ export interface JobRequestOptions {
 export interface JobSubscriptionListener {
   /** Called with every new state of the job. */
   next(job: Job): void;
-  /** Called when the subscription fails; the watcher then falls back to polling. */
+  /**
+   * Called when the subscription has ended with an error (e.g. `JobNotFoundError`,
+   * `JobUnauthorizedError`, or a transport failure it will not recover from by itself).
+   * Nothing more is delivered; the watcher falls back to polling and subscribes again later.
+   */
   error?(error: unknown): void;
+  /**
+   * Called when the connection behind a subscription dropped and the client is
+   * reconnecting by itself: updates may be missed until the next `next`. The
+   * subscription stays open; the watcher polls at the normal interval meanwhile.
+   */
+  disconnected?(error: unknown): void;
 }
 
 /**
@@ -109,10 +119,39 @@ export interface JobClient {
   getPendingCount(filter?: Pick<JobFilter, 'meta'>, options?: JobRequestOptions): Promise<PendingCount>;
   /** Optional: reads many jobs in one request. */
   getStatuses?(ids: string[], options?: JobRequestOptions): Promise<JobBatch>;
-  /** Optional: cancels a pending or processing job. */
-  cancel?(id: string): Promise<Job>;
-  /** Optional: retries a failed job. */
-  retry?(id: string): Promise<Job>;
+  /** Optional: cancels a pending or processing job. Rejects with `JobRequestError` (409 `not_cancellable`) when it already finished. */
+  cancel?(id: string, options?: JobRequestOptions): Promise<Job>;
+  /** Optional: retries a failed job. Rejects with `JobRequestError` (409 `not_retryable`) when it has not failed. */
+  retry?(id: string, options?: JobRequestOptions): Promise<Job>;
   /** Optional: pushes every change of a job; returns the unsubscribe function. */
   subscribe?(id: string, listener: JobSubscriptionListener): () => void;
+}
+
+/** Options every {@link JobStore} method receives: who is asking. */
+export interface JobStoreRequestOptions extends JobRequestOptions {
+  /** The caller's owner id (from `authorize`). A store shows each owner only its own jobs. */
+  owner: string;
+}
+
+/**
+ * What `createJobHandler` serves: the {@link JobClient} methods, each given the
+ * caller's owner. Another owner's job behaves as unknown (`JobNotFoundError`,
+ * listed in `missing`, left out of lists and counts). The in-memory backend
+ * from `jobwatch/testing` is one.
+ */
+export interface JobStore {
+  /** Reads one job of `owner`. Rejects with `JobNotFoundError` when unknown or another owner's. */
+  getStatus(id: string, options: JobStoreRequestOptions): Promise<Job>;
+  /** Lists `owner`'s jobs, newest first, a page at a time. Rejects with `JobRequestError` (400) for a bad cursor. */
+  list(filter: JobFilter, options: JobStoreRequestOptions): Promise<JobPage>;
+  /** Counts `owner`'s active jobs. */
+  getPendingCount(filter: Pick<JobFilter, 'meta'>, options: JobStoreRequestOptions): Promise<PendingCount>;
+  /** Optional: reads many jobs at once; without it the handler reads them one by one. */
+  getStatuses?(ids: string[], options: JobStoreRequestOptions): Promise<JobBatch>;
+  /** Optional: cancels a job (409 `not_cancellable` when finished); without it the route answers 405. */
+  cancel?(id: string, options: JobStoreRequestOptions): Promise<Job>;
+  /** Optional: retries a failed job (409 `not_retryable` otherwise); without it the route answers 405. */
+  retry?(id: string, options: JobStoreRequestOptions): Promise<Job>;
+  /** Optional: pushes every change of a job; without it the handler polls the store for the event stream. */
+  subscribe?(id: string, listener: JobSubscriptionListener, options: Pick<JobStoreRequestOptions, 'owner'>): () => void;
 }

@@ -1,0 +1,57 @@
+/**
+ * Constants and small helpers of the REST contract, shared by
+ * `createFetchJobClient` and `createJobHandler` so both sides agree.
+ *
+ * | request | answer |
+ * |---|---|
+ * | `GET {base}/{id}` | 200 Job · 404 `not_found` |
+ * | `GET {base}?ids=a,b,c` | 200 `{ jobs, missing }` |
+ * | `GET {base}?status=pending,processing&limit=20&cursor=…&meta.projectId=p1` | 200 `{ jobs, nextCursor }` |
+ * | `GET {base}/counts?meta.projectId=p1` | 200 `{ pending, processing }` |
+ * | `POST {base}/{id}/cancel` | 200 Job · 409 `not_cancellable` |
+ * | `POST {base}/{id}/retry` | 200 Job · 409 `not_retryable` |
+ * | `GET {base}/events?ids=a,b` | `text/event-stream`: events `job` (data: Job) and `missing` (data: `{ id }`) |
+ */
+
+/** At most this many ids in one batch read or one event stream. */
+export const MAX_IDS_PER_REQUEST = 100;
+/** Longest job id the contract accepts. */
+export const MAX_JOB_ID_LENGTH = 200;
+/** Page size when a list request gives none. */
+export const DEFAULT_LIST_LIMIT = 20;
+/** Largest page size. */
+export const MAX_LIST_LIMIT = 100;
+/** Path segments that are routes, never job ids. */
+export const RESERVED_JOB_IDS: readonly string[] = Object.freeze(['counts', 'events']);
+/** The event stream sends a comment this often, so proxies and clients know it is alive (ms). */
+export const HEARTBEAT_INTERVAL_MS = 15_000;
+
+/** The JSON body of every error answer. */
+export interface JobErrorBody {
+  error: {
+    /** Machine-readable: `bad_request`, `unauthorized`, `not_found`, `method_not_allowed`, `not_cancellable`, `not_retryable`, `internal_error`. */
+    code: string;
+    /** Human-readable explanation. */
+    message: string;
+  };
+}
+
+// Control characters (C0, DEL, C1) are never part of an id.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** Whether `id` is acceptable as a job id: 1–200 characters, no control characters, not a reserved route name. */
+export function isValidJobId(id: unknown): id is string {
+  return (
+    typeof id === 'string' &&
+    id.length > 0 &&
+    id.length <= MAX_JOB_ID_LENGTH &&
+    !CONTROL.test(id) &&
+    !RESERVED_JOB_IDS.includes(id)
+  );
+}
+
+/** Encodes ids for `?ids=`: each id percent-encoded (so commas inside ids survive), joined by commas. */
+export function formatIdList(ids: readonly string[]): string {
+  return ids.map(encodeURIComponent).join(',');
+}
