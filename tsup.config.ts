@@ -9,7 +9,7 @@ const shared: Options = {
   target: 'es2020',
   // Rollup tree-shaking strips "use client"; esbuild already drops what is unused.
   treeshake: false,
-  external: ['react', 'react-dom', '@tanstack/react-query', 'clsx'],
+  external: ['react', 'react-dom', '@tanstack/react-query', 'clsx', 'eventsource-parser', 'msw'],
 };
 
 export default defineConfig([
@@ -27,6 +27,11 @@ export default defineConfig([
   {
     ...shared,
     // Entries without React stay free of "use client" so servers can import them.
-    entry: { core: 'src/core/index.ts', testing: 'src/testing/index.ts' },
+    entry: {
+      core: 'src/core/index.ts',
+      testing: 'src/testing/index.ts',
+      server: 'src/server/index.ts',
+      msw: 'src/msw/index.ts',
+    },
   },
 ]);

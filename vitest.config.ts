@@ -13,6 +13,8 @@ const packageAliases = [
   { find: /^jobwatch$/, replacement: path.join(dirname, 'src/index.ts') },
   { find: /^jobwatch\/core$/, replacement: path.join(dirname, 'src/core/index.ts') },
   { find: /^jobwatch\/testing$/, replacement: path.join(dirname, 'src/testing/index.ts') },
+  { find: /^jobwatch\/server$/, replacement: path.join(dirname, 'src/server/index.ts') },
+  { find: /^jobwatch\/msw$/, replacement: path.join(dirname, 'src/msw/index.ts') },
   { find: /^jobwatch\/styles\.css$/, replacement: path.join(dirname, 'src/styles.css') },
 ];
 

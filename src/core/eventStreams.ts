@@ -1,6 +1,6 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import type { HttpTransport } from './createFetchJobClient';
-import { JobNotFoundError, JobRequestError, JobTransportError, JobUnauthorizedError } from './errors';
+import { JobError, JobNotFoundError, JobRequestError, JobTransportError, JobUnauthorizedError } from './errors';
 import { isTerminal } from './isTerminal';
 import { isNewerJob } from './mergeJob';
 import { parseJob } from './parseJob';
@@ -308,9 +308,16 @@ export function createEventStreams(options: EventStreamsOptions) {
           return;
         }
         throw new JobTransportError('Event stream ended');
-      } catch (error) {
+      } catch (thrown) {
         if (c.closed) return;
         c.open = false;
+        // Whatever broke the stream (undici's "terminated", a reset), listeners see a typed error.
+        const error =
+          thrown instanceof JobError
+            ? thrown
+            : new JobTransportError(`Event stream interrupted: ${thrown instanceof Error ? thrown.message : String(thrown)}`, {
+                cause: thrown,
+              });
         notifyDropped(c, error);
         c.failures += 1;
         c.attempts += 1;

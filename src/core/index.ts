@@ -52,6 +52,7 @@ export {
   formatIdList,
   HEARTBEAT_INTERVAL_MS,
   isValidJobId,
+  MAX_CURSOR_LENGTH,
   MAX_IDS_PER_REQUEST,
   MAX_JOB_ID_LENGTH,
   MAX_LIST_LIMIT,

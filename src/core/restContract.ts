@@ -21,6 +21,8 @@ export const MAX_JOB_ID_LENGTH = 200;
 export const DEFAULT_LIST_LIMIT = 20;
 /** Largest page size. */
 export const MAX_LIST_LIMIT = 100;
+/** Longest list cursor accepted. Store cursors are short tokens; a longer one is garbage. */
+export const MAX_CURSOR_LENGTH = 1000;
 /** Path segments that are routes, never job ids. */
 export const RESERVED_JOB_IDS: readonly string[] = Object.freeze(['counts', 'events']);
 /** The event stream sends a comment this often, so proxies and clients know it is alive (ms). */

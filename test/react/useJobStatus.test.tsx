@@ -611,7 +611,7 @@ describe('several providers on one page', () => {
 
 /** The backend's client with its push wrapped, to count live subscriptions and break them. */
 function pushClient(backend: MemoryJobBackend) {
-  const listeners = new Set<{ error?(e: unknown): void }>();
+  const listeners = new Set<{ error?(e: unknown): void; disconnected?(e: unknown): void }>();
   let subscribes = 0;
   let refusing = false;
   const client: JobClient = {
@@ -635,6 +635,7 @@ function pushClient(backend: MemoryJobBackend) {
     active: () => listeners.size,
     subscribes: () => subscribes,
     breakAll: (error: unknown) => act(() => [...listeners].forEach((l) => l.error?.(error))),
+    dropAll: (error: unknown) => act(() => [...listeners].forEach((l) => l.disconnected?.(error))),
     refuse: (value: boolean) => {
       refusing = value;
     },
@@ -693,6 +694,28 @@ describe('semantic 8: push first, polling as a safety net', () => {
     const live = statusCalls(backend);
     await advance(20_000);
     expect(statusCalls(backend)).toBe(live);
+  });
+
+  it('polls at the normal interval while the client reconnects a dropped stream, and goes live again with the next push', async () => {
+    const backend = createMemoryJobBackend();
+    const job = backend.create();
+    const push = pushClient(backend);
+    const { result } = watch(push.client, job.id);
+    await advance(0);
+    const polls = statusCalls(backend);
+    push.dropAll(new JobTransportError('stream dropped'));
+    await advance(0);
+    expect(result.current.connection).toBe('polling');
+    expect(statusCalls(backend)).toBe(polls + 1);
+    await advance(4000);
+    expect(statusCalls(backend)).toBe(polls + 3);
+    // The subscription itself stays: no resubscribe.
+    expect(push.subscribes()).toBe(1);
+    act(() => void backend.start(job.id));
+    expect(result.current.connection).toBe('live');
+    expect(result.current.status).toBe('processing');
+    await advance(20_000);
+    expect(statusCalls(backend)).toBe(polls + 3);
   });
 
   it('stops on a JobNotFoundError from the subscription and calls onError once', async () => {

@@ -1,0 +1,7 @@
+/**
+ * `jobwatch/server`: `createJobHandler`, a Fetch-API handler serving the
+ * jobwatch REST contract from a `JobStore`. No React; runs wherever
+ * `Request`/`Response` exist.
+ */
+export { createJobHandler, type JobHandlerOptions } from './createJobHandler';
+export type { JobStore, JobStoreRequestOptions } from '../core/types';

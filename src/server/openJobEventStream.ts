@@ -1,0 +1,280 @@
+import { JobNotFoundError } from '../core/errors';
+import { isTerminal } from '../core/isTerminal';
+import { isNewerJob } from '../core/mergeJob';
+import type { Job, JobStore } from '../core/types';
+import { abortError, expectedErrorAnswer, linkedAbortController } from './http';
+import { checkJob, readJobs } from './readJobs';
+
+/** What plain `EventSource` clients wait before reconnecting (the SSE `retry:` field), in ms. */
+export const EVENT_STREAM_RETRY_MS = 1000;
+
+/**
+ * Headers of the event stream. `x-accel-buffering: no` keeps nginx from holding events back.
+ * No `connection` header: HTTP/2 forbids it, and HTTP/1.1 keeps the connection alive anyway.
+ */
+export const EVENT_STREAM_HEADERS: Readonly<Record<string, string>> = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-store',
+  'x-accel-buffering': 'no',
+};
+
+/** Everything one event stream needs; ids and owner are already validated and authorized. */
+export interface JobEventStreamContext {
+  store: JobStore;
+  /** Unique, valid ids, in request order. */
+  ids: string[];
+  owner: string;
+  request: Request;
+  /** From `Last-Event-ID`: jobs last changed before it are left out of the snapshot. */
+  lastEventId: number | null;
+  heartbeatMs: number;
+  pollIntervalMs: number;
+  /** Reports an unexpected error (the handler's `onError`). */
+  report(error: unknown): void;
+}
+
+interface Watched {
+  /** The latest state the client has: sent on this stream, or (Last-Event-ID) on an earlier one. */
+  known: Job | undefined;
+  /** The newest push that arrived before the snapshot went out. */
+  pushed: Job | undefined;
+  /** The store said the id is unknown (or another owner's) before the snapshot went out. */
+  missing: boolean;
+  unsubscribe: (() => void) | null;
+}
+
+const encoder = new TextEncoder();
+
+function updatedMs(job: Job): number {
+  return Date.parse(job.updatedAt);
+}
+
+function byUpdatedAt(a: Job, b: Job): number {
+  return updatedMs(a) - updatedMs(b);
+}
+
+/**
+ * Subscribes (or prepares polling), reads the snapshot and answers the event
+ * stream. Everything up to the snapshot happens before the Response exists, so
+ * a store failure there still gets a proper status (401, 500) rather than a
+ * stream that ends at once. Rejects with that error after undoing every
+ * subscription.
+ */
+export async function openJobEventStream(context: JobEventStreamContext): Promise<Response> {
+  const { store, ids, owner, request, lastEventId, report } = context;
+  if (request.signal.aborted) throw abortError();
+
+  const watched = new Map<string, Watched>();
+  /** Aborts store reads in flight (the snapshot, a poll) when the stream ends. */
+  const reads = linkedAbortController(request.signal);
+  // Widened by `as`: callbacks change these, which TypeScript's narrowing cannot see.
+  let phase = 'connecting' as 'connecting' | 'live' | 'closed';
+  /** A subscription error that came before the snapshot went out; the connect fails with it. */
+  let connectFailure = null as { error: unknown } | null;
+  let controller: ReadableStreamDefaultController<Uint8Array> | null = null;
+  let heartbeat: ReturnType<typeof setInterval> | undefined;
+  let pollTimer: ReturnType<typeof setTimeout> | undefined;
+  // The `id:` of `missing` events: the newest updatedAt sent so far. Not the
+  // server's clock, which may run ahead of the store's: a reconnect with that
+  // id would skip changes stamped by the store's slower clock.
+  let highWater = lastEventId ?? 0;
+
+  function send(text: string): void {
+    if (phase !== 'live' || !controller) return;
+    try {
+      controller.enqueue(encoder.encode(text));
+    } catch {
+      // The consumer cancelled the body between two events.
+      end();
+    }
+  }
+
+  /** Ends the stream (cleanly), in any phase: every subscription, timer, read and listener goes. */
+  function end(): void {
+    if (phase === 'closed') return;
+    const wasLive = phase === 'live';
+    phase = 'closed';
+    for (const id of [...watched.keys()]) leave(id);
+    clearInterval(heartbeat);
+    clearTimeout(pollTimer);
+    reads.abort();
+    reads.unlink();
+    request.signal.removeEventListener('abort', end);
+    if (wasLive) {
+      try {
+        controller?.close();
+      } catch {
+        // Already cancelled by the consumer.
+      }
+    }
+  }
+
+  function leave(id: string): void {
+    const entry = watched.get(id);
+    if (!entry) return;
+    watched.delete(id);
+    try {
+      entry.unsubscribe?.();
+    } catch (error) {
+      report(error);
+    }
+  }
+
+  /** A store failure once the stream is open: report it unless expected, then end; clients reconnect and get a fresh snapshot. */
+  function fail(error: unknown): void {
+    if (phase === 'closed') return;
+    if (phase === 'connecting') {
+      connectFailure ??= { error };
+      return;
+    }
+    if (!expectedErrorAnswer(error, request)) report(error);
+    end();
+  }
+
+  /** The event text for a job; records it as known and lets a terminal job leave the stream. */
+  function jobEvent(job: Job): string {
+    const data = JSON.stringify(job);
+    const entry = watched.get(job.id);
+    if (entry) entry.known = job;
+    const id = updatedMs(job);
+    highWater = Math.max(highWater, id);
+    if (isTerminal(job)) leave(job.id);
+    return `id: ${id}\nevent: job\ndata: ${data}\n\n`;
+  }
+
+  function missingEvent(id: string): string {
+    leave(id);
+    return `id: ${highWater}\nevent: missing\ndata: ${JSON.stringify({ id })}\n\n`;
+  }
+
+  /** Sends the jobs that are newer than what the client has, oldest change first; ends the stream once nothing is left. */
+  function offer(jobs: Job[]): void {
+    const fresh = jobs.filter((job) => {
+      const entry = watched.get(job.id);
+      return entry !== undefined && isNewerJob(entry.known, job);
+    });
+    for (const job of fresh.sort(byUpdatedAt)) send(jobEvent(job));
+    if (watched.size === 0) end();
+  }
+
+  function onPush(id: string, value: unknown): void {
+    const entry = watched.get(id);
+    if (!entry || phase === 'closed') return;
+    try {
+      const job = checkJob(value, id);
+      if (phase === 'connecting') {
+        if (isNewerJob(entry.pushed, job)) entry.pushed = job;
+      } else {
+        offer([job]);
+      }
+    } catch (error) {
+      fail(error);
+    }
+  }
+
+  function onSubscriptionError(id: string, error: unknown): void {
+    const entry = watched.get(id);
+    if (!entry || phase === 'closed') return;
+    if (!(error instanceof JobNotFoundError)) return fail(error);
+    if (phase === 'connecting') {
+      entry.missing = true;
+    } else {
+      send(missingEvent(id));
+      if (watched.size === 0) end();
+    }
+  }
+
+  function schedulePoll(): void {
+    pollTimer = setTimeout(() => void poll(), context.pollIntervalMs);
+  }
+
+  // Polls run one after another (a timeout after each answer, never an interval), so a slow store is never asked twice at once.
+  async function poll(): Promise<void> {
+    pollTimer = undefined;
+    const polled = [...watched.keys()];
+    let result;
+    try {
+      result = await readJobs(store, polled, { owner, signal: reads.signal });
+    } catch (error) {
+      fail(error);
+      return;
+    }
+    if (phase !== 'live') return;
+    try {
+      offer([...result.jobs.values()]);
+      for (const id of result.missing) if (watched.has(id)) send(missingEvent(id));
+    } catch (error) {
+      fail(error);
+      return;
+    }
+    if (watched.size === 0) end();
+    else if (phase === 'live') schedulePoll();
+  }
+
+  request.signal.addEventListener('abort', end, { once: true });
+  let initial = '';
+  try {
+    for (const id of ids) watched.set(id, { known: undefined, pushed: undefined, missing: false, unsubscribe: null });
+    if (store.subscribe) {
+      // Subscribed before the snapshot is read, so no change can fall between the two.
+      for (const id of ids) {
+        const entry = watched.get(id);
+        const unsubscribe = store.subscribe(
+          id,
+          { next: (job) => onPush(id, job), error: (error) => onSubscriptionError(id, error) },
+          { owner },
+        );
+        if (entry && watched.get(id) === entry) entry.unsubscribe = unsubscribe;
+        else unsubscribe();
+      }
+    }
+    const snapshot = await readJobs(store, ids, { owner, signal: reads.signal });
+    if (phase === 'closed') throw abortError();
+    if (connectFailure) throw connectFailure.error;
+
+    const current: Job[] = [];
+    const missing: string[] = [];
+    for (const id of ids) {
+      const entry = watched.get(id);
+      const read = snapshot.jobs.get(id);
+      if (!entry || entry.missing || !read) {
+        missing.push(id);
+        continue;
+      }
+      current.push(entry.pushed && isNewerJob(read, entry.pushed) ? entry.pushed : read);
+    }
+    // Snapshot in updatedAt order, so a Last-Event-ID (the updatedAt of the last
+    // event the client got) marks everything older as delivered.
+    for (const job of current.sort(byUpdatedAt)) {
+      if (lastEventId !== null && updatedMs(job) < lastEventId) {
+        const entry = watched.get(job.id);
+        if (entry) entry.known = job;
+        if (isTerminal(job)) leave(job.id);
+      } else {
+        initial += jobEvent(job);
+      }
+    }
+    for (const id of missing) initial += missingEvent(id);
+  } catch (error) {
+    end();
+    throw error;
+  }
+
+  const stream = new ReadableStream<Uint8Array>({
+    start(c) {
+      controller = c;
+    },
+    cancel() {
+      end();
+    },
+  });
+  phase = 'live';
+  send(`retry: ${EVENT_STREAM_RETRY_MS}\n\n${initial}`);
+  if (watched.size === 0) {
+    end();
+  } else {
+    heartbeat = setInterval(() => send(': heartbeat\n\n'), context.heartbeatMs);
+    if (!store.subscribe) schedulePoll();
+  }
+  return new Response(stream, { status: 200, headers: EVENT_STREAM_HEADERS });
+}

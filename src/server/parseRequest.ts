@@ -1,0 +1,227 @@
+import { JOB_STATES } from '../core/isTerminal';
+import {
+  DEFAULT_LIST_LIMIT,
+  isValidJobId,
+  MAX_CURSOR_LENGTH,
+  MAX_IDS_PER_REQUEST,
+  MAX_JOB_ID_LENGTH,
+  MAX_LIST_LIMIT,
+  RESERVED_JOB_IDS,
+} from '../core/restContract';
+import type { JobFilter, JobState } from '../core/types';
+import { badRequest } from './http';
+
+export { MAX_CURSOR_LENGTH };
+
+// C0, DEL and C1 control characters, as in the contract's id rule.
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+
+/** A route of the REST contract, before its input is validated. */
+export type JobRoute =
+  | { kind: 'collection' }
+  | { kind: 'counts' }
+  | { kind: 'events' }
+  | { kind: 'job'; rawId: string }
+  | { kind: 'cancel'; rawId: string }
+  | { kind: 'retry'; rawId: string };
+
+/**
+ * Normalizes `basePath`: '' or '/' serve from the root, a trailing slash is
+ * dropped. Throws `TypeError` for anything that is not an absolute path.
+ */
+export function normalizeBasePath(basePath: string): string {
+  if (typeof basePath !== 'string' || !/^(\/[^?#]*)?$/.test(basePath)) {
+    throw new TypeError(`createJobHandler: basePath must be an absolute path such as "/api/jobs", got ${JSON.stringify(basePath)}`);
+  }
+  return basePath.replace(/\/+$/, '');
+}
+
+/**
+ * Finds the route of a (still percent-encoded) pathname under `base`, or
+ * `null` when it is none of ours. Segments are matched whole, so `/api/jobsX`
+ * is not under `/api/jobs`. One trailing slash is tolerated; empty segments
+ * (`//`) are not. `counts` and `events` are matched raw: an encoded spelling
+ * such as `%63ounts` is taken as an id and refused when decoded.
+ */
+export function matchRoute(pathname: string, base: string): JobRoute | null {
+  if (!pathname.startsWith(base)) return null;
+  let rest = pathname.slice(base.length);
+  if (rest !== '' && !rest.startsWith('/')) return null;
+  rest = rest.slice(1);
+  if (rest.endsWith('/')) rest = rest.slice(0, -1);
+  if (rest === '') return { kind: 'collection' };
+  const segments = rest.split('/');
+  if (segments.some((segment) => segment === '')) return null;
+  const [first, second] = segments as [string, string | undefined];
+  if (segments.length === 1) {
+    if (first === 'counts') return { kind: 'counts' };
+    if (first === 'events') return { kind: 'events' };
+    return { kind: 'job', rawId: first };
+  }
+  if (segments.length === 2 && !RESERVED_JOB_IDS.includes(first)) {
+    if (second === 'cancel') return { kind: 'cancel', rawId: first };
+    if (second === 'retry') return { kind: 'retry', rawId: first };
+  }
+  return null;
+}
+
+/** Decodes a job id from a path segment (percent-encoding only: `+` is a plus sign in paths). */
+export function decodePathId(rawId: string): string {
+  let id: string;
+  try {
+    id = decodeURIComponent(rawId);
+  } catch {
+    throw badRequest('Malformed percent-encoding in the job id');
+  }
+  checkId(id);
+  return id;
+}
+
+function checkId(id: string): void {
+  if (id === '') throw badRequest('Job ids must not be empty');
+  if (!isValidJobId(id)) {
+    throw badRequest(
+      RESERVED_JOB_IDS.includes(id)
+        ? `"${id}" is a route name, never a job id`
+        : `Invalid job id: 1 to ${MAX_JOB_ID_LENGTH} characters without control characters`,
+    );
+  }
+}
+
+/**
+ * Splits a query string into decoded names → RAW values. Values stay raw so
+ * each parameter decodes its own way (`ids` splits on commas before decoding).
+ * A parameter given twice is refused rather than guessed at.
+ */
+export function parseQuery(search: string): Map<string, string> {
+  const params = new Map<string, string>();
+  const query = search.startsWith('?') ? search.slice(1) : search;
+  if (query === '') return params;
+  for (const pair of query.split('&')) {
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    const name = decodeQueryPart(eq === -1 ? pair : pair.slice(0, eq), 'a query parameter name');
+    if (params.has(name)) throw badRequest(`Query parameter "${name}" is given more than once`);
+    params.set(name, eq === -1 ? '' : pair.slice(eq + 1));
+  }
+  return params;
+}
+
+/**
+ * Decodes one query component as `application/x-www-form-urlencoded` (`+` is
+ * a space), which is what URLSearchParams and HTML forms send. The contract's
+ * `formatIdList` percent-encodes `+`, so both spellings decode the same.
+ */
+function decodeQueryPart(raw: string, what: string): string {
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, ' '));
+  } catch {
+    throw badRequest(`Malformed percent-encoding in ${what}`);
+  }
+}
+
+/** Refuses every parameter `accepts` does not allow, naming the first one. */
+export function checkParams(params: Map<string, string>, accepts: (name: string) => boolean, expected: string): void {
+  for (const name of params.keys()) {
+    if (!accepts(name)) {
+      throw badRequest(expected ? `Unknown query parameter "${name}"; expected ${expected}` : `Unknown query parameter "${name}"; this route takes none`);
+    }
+  }
+}
+
+/**
+ * Parses `ids=a,b%2Cc`: split on the raw commas, then each id decoded, so ids
+ * containing commas survive. Duplicates are dropped (first occurrence kept);
+ * empty, invalid and more than {@link MAX_IDS_PER_REQUEST} ids are refused.
+ */
+export function parseIds(raw: string | undefined): string[] {
+  if (raw === undefined || raw === '') throw badRequest('ids must list at least one job id');
+  const ids = new Set<string>();
+  for (const part of raw.split(',')) {
+    const id = decodeQueryPart(part, 'ids');
+    if (id === '') throw badRequest('ids must not contain an empty id');
+    checkId(id);
+    ids.add(id);
+  }
+  if (ids.size > MAX_IDS_PER_REQUEST) throw badRequest(`At most ${MAX_IDS_PER_REQUEST} ids per request, got ${ids.size}`);
+  return [...ids];
+}
+
+/** Whether a parameter name is a meta filter (`meta.<key>`). */
+export function isMetaParam(name: string): boolean {
+  return name.startsWith('meta.');
+}
+
+/**
+ * `meta.<key>=<value>` pairs as `filter.meta`, or `undefined` when there are
+ * none. Built with `Object.fromEntries`, so a key like `__proto__` is a plain
+ * own property rather than a prototype change.
+ */
+export function parseMeta(params: Map<string, string>): Record<string, string> | undefined {
+  const entries: Array<[string, string]> = [];
+  for (const [name, raw] of params) {
+    if (!isMetaParam(name)) continue;
+    const key = name.slice('meta.'.length);
+    if (key === '') throw badRequest('meta filters need a key: meta.<key>=<value>');
+    entries.push([key, decodeQueryPart(raw, `meta.${key}`)]);
+  }
+  return entries.length > 0 ? Object.fromEntries(entries) : undefined;
+}
+
+/** Parses the list parameters (`status`, `limit`, `cursor`, `meta.*`) into a filter with its limit resolved. */
+export function parseListFilter(params: Map<string, string>): JobFilter & { limit: number } {
+  const filter: JobFilter & { limit: number } = { limit: DEFAULT_LIST_LIMIT };
+
+  const rawStatus = params.get('status');
+  if (rawStatus !== undefined) {
+    const states = new Set<JobState>();
+    for (const part of rawStatus.split(',')) {
+      const state = decodeQueryPart(part, 'status');
+      if (!JOB_STATES.includes(state as JobState)) {
+        throw badRequest(
+          state === ''
+            ? `status must list one or more of ${JOB_STATES.join(', ')}`
+            : `Unknown status "${state}"; expected one or more of ${JOB_STATES.join(', ')}`,
+        );
+      }
+      states.add(state as JobState);
+    }
+    // One state is passed as a string: the simplest store can compare it directly.
+    filter.status = states.size === 1 ? [...states][0] : [...states];
+  }
+
+  const rawLimit = params.get('limit');
+  if (rawLimit !== undefined) {
+    const text = decodeQueryPart(rawLimit, 'limit');
+    const limit = /^[0-9]{1,4}$/.test(text) ? Number(text) : NaN;
+    if (!(limit >= 1 && limit <= MAX_LIST_LIMIT)) throw badRequest(`limit must be an integer from 1 to ${MAX_LIST_LIMIT}`);
+    filter.limit = limit;
+  }
+
+  const rawCursor = params.get('cursor');
+  if (rawCursor !== undefined) {
+    const cursor = decodeQueryPart(rawCursor, 'cursor');
+    if (!isValidCursor(cursor)) throw badRequest(`Invalid cursor: 1 to ${MAX_CURSOR_LENGTH} characters without control characters`);
+    filter.cursor = cursor;
+  }
+
+  const meta = parseMeta(params);
+  if (meta) filter.meta = meta;
+  return filter;
+}
+
+/** Whether a cursor is well-formed (the store decides whether it means anything). */
+export function isValidCursor(cursor: unknown): cursor is string {
+  return typeof cursor === 'string' && cursor !== '' && cursor.length <= MAX_CURSOR_LENGTH && !CONTROL.test(cursor);
+}
+
+/**
+ * The `Last-Event-ID` header as ms since epoch, or `null` when absent or not a
+ * non-negative integer: a malformed one is ignored (a full snapshot is always safe).
+ */
+export function parseLastEventId(header: string | null): number | null {
+  if (header === null || !/^[0-9]{1,16}$/.test(header)) return null;
+  const value = Number(header);
+  return Number.isSafeInteger(value) ? value : null;
+}
