@@ -7,6 +7,8 @@ import { createMemoryJobBackend, imageGeneration } from 'jobwatch/testing';
 import { ExportStatus } from '../examples/custom-status';
 import { App } from '../examples/quick-start';
 import { restJobClient, trpcJobClient } from '../examples/router-client';
+import { jobStore } from '../examples/app-deps';
+import { GET, POST } from '../examples/next-route';
 import { advance, setVisibility, testQueryClient } from './helpers';
 
 // vitest runs from the repository root.
@@ -25,7 +27,15 @@ describe('README', () => {
     expect(readme).toContain('npm test');
   });
 
-  it.each(['quick-start.tsx', 'custom-status.tsx', 'router-client.ts', 'job-status.test.tsx'])('quotes examples/%s verbatim', (file) => {
+  it.each([
+    'quick-start.tsx',
+    'custom-status.tsx',
+    'router-client.ts',
+    'job-status.test.tsx',
+    'next-route.ts',
+    'node-server.ts',
+    'msw-consumer.test.tsx',
+  ])('quotes examples/%s verbatim', (file) => {
     expect(readme).toContain(example(file));
   });
 
@@ -109,6 +119,18 @@ describe('README', () => {
     await client.cancel!(job.id);
     await advance(2000);
     expect(result.current.status).toBe('cancelled');
+  });
+
+  it('Next.js route: one catch-all handler serves status and cancel, scoped to the signed-in user', async () => {
+    const job = jobStore.create({ owner: 'u1' });
+    const as = (user?: string) => (user ? { headers: { 'x-user-id': user } } : {});
+    const status = await GET(new Request(`http://localhost/api/jobs/${job.id}`, as('u1')));
+    expect(status.status).toBe(200);
+    expect(await status.json()).toMatchObject({ id: job.id, status: 'pending' });
+    expect((await GET(new Request(`http://localhost/api/jobs/${job.id}`, as('u2')))).status).toBe(404);
+    expect((await GET(new Request(`http://localhost/api/jobs/${job.id}`))).status).toBe(401);
+    const cancel = await POST(new Request(`http://localhost/api/jobs/${job.id}/cancel`, { method: 'POST', ...as('u1') }));
+    expect(await cancel.json()).toMatchObject({ status: 'cancelled' });
   });
 
   it('router mapping: the REST client turns a 404 into JobNotFoundError', async () => {
