@@ -2,7 +2,7 @@ import type { Meta, StoryObj } from '@storybook/react-vite';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useId, useState } from 'react';
 import { expect, userEvent, waitFor, within } from 'storybook/test';
-import { JobStatus, PendingJobsBadge, jobKeys } from '../src/index';
+import { JobStatus, PendingJobsBadge, jobKeys, useJobClient } from '../src/index';
 import { failingJob, imageGeneration } from '../src/testing/index';
 import type { ImageGenerationResult, JobSpec, MemoryJobBackend } from '../src/testing/index';
 import { useStoryBackend, withJobBackend } from './support/jobwatch';
@@ -15,10 +15,11 @@ import { useStoryBackend, withJobBackend } from './support/jobwatch';
  * "Generate (will fail)" runs a job that fails after its retries.
  *
  * The backend stands in for the app's API: `backend.create(...)` for the
- * generate mutation, `backend.list(...)` for the images query. Each story
- * mounts its own backend and QueryClient.
+ * generate mutation; the images query lists completed jobs with the
+ * provider's client (the backend itself here, `createFetchJobClient` in
+ * ProjectPageOverHttp.stories.tsx). Each story mounts its own backend and QueryClient.
  */
-interface ProjectPageProps {
+export interface ProjectPageProps {
   /** `meta.projectId` of the project's jobs. */
   projectId: string;
   projectName: string;
@@ -38,7 +39,7 @@ interface ProjectPageProps {
 
 const imagesKey = (projectId: string) => ['story', 'project', projectId, 'images'] as const;
 
-function ProjectPage({
+export function ProjectPage({
   projectId,
   projectName,
   prompt: initialPrompt,
@@ -49,6 +50,7 @@ function ProjectPage({
   countInterval,
 }: ProjectPageProps) {
   const backend = useStoryBackend();
+  const client = useJobClient();
   const queryClient = useQueryClient();
   const [prompt, setPrompt] = useState(initialPrompt);
   const [jobId, setJobId] = useState<string | null>(null);
@@ -59,7 +61,7 @@ function ProjectPage({
   const images = useQuery({
     queryKey: imagesKey(projectId),
     queryFn: async ({ signal }) => {
-      const page = await backend.list({ meta: { projectId }, status: 'completed', limit: 100 }, { signal });
+      const page = await client.list({ meta: { projectId }, status: 'completed', limit: 100 }, { signal });
       return page.jobs.flatMap((job) => (job.result as ImageGenerationResult | undefined)?.images ?? []);
     },
   });
@@ -155,6 +157,8 @@ const TIMEOUT = 5000;
 const meta = {
   title: 'Examples/Project page',
   component: ProjectPage,
+  // Not a story: the page, reused by ProjectPageOverHttp.stories.tsx.
+  excludeStories: ['ProjectPage'],
   decorators: [withJobBackend],
   parameters: {
     jobwatch: {

@@ -422,7 +422,11 @@ export function createMemoryJobBackend(options: MemoryJobBackendOptions = {}): M
     }
     const fireAt = at - offset;
     if (timer && timer.fireAt === fireAt) return;
-    if (timer) timer.clear(timer.handle);
+    if (timer) {
+      // Called unbound: browsers reject clearTimeout invoked as a method of another object.
+      const { clear, handle } = timer;
+      clear(handle);
+    }
     timer = null;
     if (at === Infinity) return;
     const handle = globalThis.setTimeout(() => {

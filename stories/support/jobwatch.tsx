@@ -29,13 +29,19 @@ export function useStoryBackend(): MemoryJobBackend {
   return backend;
 }
 
+/** Gives `useStoryBackend()` a backend, for decorators that mount their own (see ./http.tsx). */
+export const StoryBackendProvider = BackendContext.Provider;
+
+/** A fresh backend as `parameters.jobwatch` describes it. */
+export function createStoryBackend(options: JobwatchStoryParameters | undefined): MemoryJobBackend {
+  const created = createMemoryJobBackend({ jobs: options?.jobs, latencyMs: options?.latencyMs });
+  options?.setup?.(created);
+  return created;
+}
+
 function JobwatchStoryRoot({ options, children }: { options: JobwatchStoryParameters | undefined; children: ReactNode }) {
   // useState, not module scope: one backend and one QueryClient per mounted story.
-  const [backend] = useState(() => {
-    const created = createMemoryJobBackend({ jobs: options?.jobs, latencyMs: options?.latencyMs });
-    options?.setup?.(created);
-    return created;
-  });
+  const [backend] = useState(() => createStoryBackend(options));
   const [queryClient] = useState(() => new QueryClient({ defaultOptions: { queries: { retry: false } } }));
   // Drops cached queries and their garbage-collection timers when the story goes away.
   useEffect(() => () => queryClient.clear(), [queryClient]);

@@ -919,3 +919,25 @@ describe('latency limits', () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 });
+
+describe('browser timer functions', () => {
+  it('calls clearTimeout unbound, as browsers require', async () => {
+    const realClear = globalThis.clearTimeout;
+    // Like a browser: "Illegal invocation" unless called on nothing or on the global object.
+    vi.stubGlobal('clearTimeout', function (this: unknown, handle: ReturnType<typeof setTimeout>) {
+      if (this !== undefined && this !== globalThis) throw new TypeError('Illegal invocation');
+      return realClear(handle);
+    });
+    try {
+      const backend = createMemoryJobBackend();
+      const job = backend.create({ queuedMs: 1000, runningMs: 5000 });
+      const next = vi.fn();
+      const off = backend.subscribe(job.id, { next });
+      // The first delivery (a microtask) arms the timer for the next scripted change.
+      await vi.waitFor(() => expect(next).toHaveBeenCalledTimes(1));
+      expect(() => off()).not.toThrow();
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+});
