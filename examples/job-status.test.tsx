@@ -17,7 +17,7 @@ test('JobStatus follows an image generation to completion', async () => {
 
   await act(() => vi.advanceTimersByTimeAsync(7000));
   expect(screen.getByRole('status').textContent).toBe('Completed');
-  // The backend pushes changes (it has `subscribe`): one read, then no polling.
-  expect(backend.calls.filter((call) => call.method === 'getStatus')).toHaveLength(1);
+  // The backend pushes every change (it has `subscribe`): no polling at all.
+  expect(backend.calls.filter((call) => call.method === 'getStatus')).toHaveLength(0);
   vi.useRealTimers();
 });

@@ -1,7 +1,8 @@
-import { isAbortError, isFatalJobError, JobError, JobProtocolError, JobTransportError } from './errors';
+import { isAbortError, isFatalJobError, JobError, JobNotFoundError, JobProtocolError, JobTransportError } from './errors';
 import { isTerminal } from './isTerminal';
 import { isNewerJob, jsonEqual } from './mergeJob';
 import { parseJob } from './parseJob';
+import { isValidJobId, MAX_IDS_PER_REQUEST } from './restContract';
 import type { Job, JobClient } from './types';
 
 /** Default poll interval of a watched job, in ms. */
@@ -54,6 +55,8 @@ export interface JobWatcherOptions {
   random?: () => number;
   /** Poll interval while a push subscription is healthy, in ms. Default {@link DEFAULT_SAFETY_POLL_INTERVAL}. */
   safetyPollInterval?: number;
+  /** Most ids in one `getStatuses` call; larger rounds are split. Default 100 (the REST contract's limit). */
+  maxBatchSize?: number;
 }
 
 /** How one watcher (one hook or component) wants a job watched. Read again at every scheduling decision. */
@@ -105,8 +108,17 @@ export interface JobWatcher {
   setClient(client: JobClient): void;
 }
 
+
 interface Registration {
   options: () => WatchOptions;
+}
+
+/** One read in flight: a `getStatuses` call for several jobs, or a `getStatus` call for one. */
+interface Read {
+  readonly controller: AbortController;
+  /** The jobs still waiting for this read; when it empties, the read is aborted. */
+  readonly entries: Set<Entry>;
+  promise: Promise<void>;
 }
 
 interface Entry {
@@ -118,10 +130,15 @@ interface Entry {
   retryAfterMs: number;
   registrations: Set<Registration>;
   listeners: Set<() => void>;
-  request: AbortController | null;
-  inFlight: Promise<void> | null;
-  timer: ReturnType<typeof setTimeout> | null;
-  /** A poll came due while paused: refresh as soon as the pause ends. */
+  /** The read in flight for this job, if any: never more than one. */
+  read: Read | null;
+  /** When the next read is due (ms, `Date.now()` clock), or `null` when none is planned. */
+  dueAt: number | null;
+  /** The interval whose shared clock `dueAt` follows, or `null` (first read, backoff). */
+  group: number | null;
+  /** Callers of `refresh` waiting for the next read to finish. */
+  waiters: Array<() => void>;
+  /** A read came due while paused: read as soon as the pause ends. */
   missedPoll: boolean;
   /** The push subscription's unsubscribe function, while subscribed. */
   unsubscribe: (() => void) | null;
@@ -140,6 +157,11 @@ const EMPTY_SNAPSHOT: JobSnapshot = Object.freeze({ job: undefined, error: null,
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** Anything untyped (a fetch TypeError, a thrown string) is a transport problem. */
+function toJobError(error: unknown): Error {
+  return error instanceof JobError ? error : new JobTransportError(errorMessage(error), { cause: error });
 }
 
 function mapCache(): JobCache {
@@ -165,26 +187,68 @@ function browserEnvironment(): JobWatcherEnvironment | null {
   };
 }
 
+/** A batch answer whose jobs are not checked yet. */
+interface RawBatch {
+  jobs: unknown[];
+  missing: string[];
+}
+
+/** Checks the `{ jobs, missing }` envelope only; each job is checked on its own. */
+function checkBatchEnvelope(value: unknown): RawBatch {
+  const v = value as { jobs?: unknown; missing?: unknown } | null;
+  if (typeof v !== 'object' || v === null) throw new JobProtocolError('', 'batch answer must be an object');
+  if (!Array.isArray(v.jobs)) throw new JobProtocolError('jobs', 'must be an array');
+  if (!Array.isArray(v.missing) || v.missing.some((id) => typeof id !== 'string')) {
+    throw new JobProtocolError('missing', 'must be an array of strings');
+  }
+  return v as RawBatch;
+}
+
+/** Reads due within this many ms of each other go out together. */
+const COALESCE_MS = 10;
+
 /**
  * Creates the job watcher: one per provider, shared by every hook under it.
- * It owns scheduling (one request in flight per job, polls on an interval,
- * backoff after transient errors, pause while hidden), merging (state never
- * goes backwards) and subscribers. Creating it touches no global and starts
- * nothing, so it is safe during server rendering.
+ *
+ * It owns scheduling and merging so that watching N jobs costs about what
+ * watching one costs:
+ * - one read in flight per job, however many components watch it;
+ * - reads due together go out as one `getStatuses` call when the client has
+ *   it (split above `maxBatchSize`), with results and errors kept per job;
+ * - jobs on the same interval share one clock: a job joins the next round of
+ *   its interval, so N jobs cost one batch per interval, not N requests
+ *   (the first job of an interval is read at once);
+ * - push first: with the client's `subscribe`, polling drops to a slow safety
+ *   poll while push is healthy and comes back when it fails;
+ * - backoff with jitter after transient errors, pause while hidden or offline;
+ * - state never goes backwards.
+ *
+ * Creating it touches no global and starts nothing, so it is safe during
+ * server rendering.
  */
 export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
   let client = options.client;
   const cache = options.cache ?? mapCache();
   const random = options.random ?? Math.random;
   const safetyPollInterval = options.safetyPollInterval ?? DEFAULT_SAFETY_POLL_INTERVAL;
+  const maxBatchSize = Math.max(1, options.maxBatchSize ?? MAX_IDS_PER_REQUEST);
   const entries = new Map<string, Entry>();
   const settled = new Set<string>();
   // Snapshots of jobs nobody watches, keyed by the job so they stay stable without an entry.
   const idleSnapshots = new WeakMap<Job, JobSnapshot>();
+  /** Per interval: the time its shared clock started, and how many jobs follow it. */
+  const clocks = new Map<number, { anchor: number; members: number }>();
   let environment: JobWatcherEnvironment | null | undefined = options.environment;
   let stopEnvironment: (() => void) | null = null;
   let watchedCount = 0;
   let wasActive = true;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let timerAt = Infinity;
+  let planQueued = false;
+  /** How many entries have a read planned (`dueAt` set). */
+  let planned = 0;
+
+  const now = () => Date.now();
 
   function env(): JobWatcherEnvironment | null {
     if (environment === undefined) environment = browserEnvironment();
@@ -200,6 +264,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
     return true;
   }
 
+  /** The shortest interval any watcher of the entry asks for, or `false` for none. */
   function intervalOf(entry: Entry): number | false {
     let best: number | false = false;
     for (const r of entry.registrations) {
@@ -210,12 +275,19 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
     return best;
   }
 
+  /** The interval actually polled at: the safety poll while push is healthy. */
+  function effectiveInterval(entry: Entry): number | false {
+    const interval = intervalOf(entry);
+    if (interval === false) return false;
+    return entry.live ? Math.max(interval, safetyPollInterval) : interval;
+  }
+
   function connectionOf(entry: Entry): WatchConnection {
     if (entry.registrations.size === 0 || isTerminal(entry.job)) return entry.fatal ? 'error' : 'idle';
     if (entry.fatal || entry.error) return 'error';
     if (entry.live) return 'live';
     if (isPaused(entry)) return 'paused';
-    return intervalOf(entry) === false && !entry.inFlight ? 'idle' : 'polling';
+    return intervalOf(entry) === false && !entry.read ? 'idle' : 'polling';
   }
 
   /** Rebuilds the snapshot and tells listeners when anything visible changed. */
@@ -252,9 +324,10 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
         retryAfterMs: 0,
         registrations: new Set(),
         listeners: new Set(),
-        request: null,
-        inFlight: null,
-        timer: null,
+        read: null,
+        dueAt: null,
+        group: null,
+        waiters: [],
         missedPoll: false,
         unsubscribe: null,
         live: false,
@@ -270,24 +343,291 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
   }
 
   function dropIfUnused(entry: Entry): void {
-    if (entry.registrations.size === 0 && entry.listeners.size === 0 && !entry.inFlight) entries.delete(entry.id);
-  }
-
-  function clearTimer(entry: Entry): void {
-    if (entry.timer !== null) {
-      clearTimeout(entry.timer);
-      entry.timer = null;
+    if (entry.registrations.size === 0 && entry.listeners.size === 0 && !entry.read && entry.waiters.length === 0) {
+      entries.delete(entry.id);
     }
   }
 
+  // ---- the shared clock ---------------------------------------------------
+
+  function leaveClock(entry: Entry): void {
+    if (entry.group === null) return;
+    const clock = clocks.get(entry.group);
+    if (clock && --clock.members <= 0) clocks.delete(entry.group);
+    entry.group = null;
+  }
+
+  /** Plans the entry's next read at `dueAt`, optionally on the shared clock of `group`. */
+  function plan(entry: Entry, dueAt: number | null, group: number | null = null): void {
+    if (entry.group !== group) {
+      leaveClock(entry);
+      if (group !== null) {
+        const clock = clocks.get(group);
+        if (clock) clock.members += 1;
+        else clocks.set(group, { anchor: dueAt ?? now(), members: 1 });
+        entry.group = group;
+      }
+    }
+    if ((entry.dueAt === null) !== (dueAt === null)) planned += dueAt === null ? -1 : 1;
+    entry.dueAt = dueAt;
+    if (planned === 0) disarm();
+    else queuePlan();
+  }
+
+  /** Nothing planned: no timer may stay behind (e.g. right after the last unmount). */
+  function disarm(): void {
+    if (timer !== null) clearTimeout(timer);
+    timer = null;
+    timerAt = Infinity;
+  }
+
+  /**
+   * The next tick of `interval`'s shared clock at least half an interval after
+   * `after`: jobs mounted at different moments converge on one round per interval.
+   */
+  function nextTick(interval: number, after: number): number {
+    const clock = clocks.get(interval);
+    if (!clock || interval === 0) return after + interval;
+    return clock.anchor + Math.ceil((after + interval / 2 - clock.anchor) / interval) * interval;
+  }
+
+  function mayRead(entry: Entry): boolean {
+    return entry.registrations.size > 0 && !entry.fatal && !isTerminal(entry.job) && !entry.read;
+  }
+
+  /** After a read (or a change of options), plans the next one. */
+  function schedule(entry: Entry): void {
+    if (!mayRead(entry)) return plan(entry, null);
+    const interval = effectiveInterval(entry);
+    if (interval === false) return plan(entry, null);
+    if (entry.failures > 0) return plan(entry, now() + backoff(entry, interval));
+    const t = now();
+    if (!clocks.has(interval)) {
+      // The first job on this interval starts its clock now.
+      return plan(entry, t + interval, interval);
+    }
+    plan(entry, nextTick(interval, t), interval);
+  }
+
+  /** The first read of a newly watched job: at once, or with the next round of its interval. */
+  function scheduleFirst(entry: Entry): void {
+    const interval = entry.live ? false : intervalOf(entry);
+    const clock = interval === false ? undefined : clocks.get(interval);
+    if (interval === false || !clock) return plan(entry, now());
+    const t = now();
+    const k = Math.max(0, Math.ceil((t - clock.anchor) / interval));
+    plan(entry, clock.anchor + k * interval, interval);
+  }
+
+  /** Re-arms the single timer for the earliest due read, once per tick however many plans changed. */
+  function queuePlan(): void {
+    if (planQueued) return;
+    planQueued = true;
+    queueMicrotask(() => {
+      planQueued = false;
+      arm();
+    });
+  }
+
+  function arm(): void {
+    let earliest = Infinity;
+    for (const entry of entries.values()) {
+      if (entry.dueAt !== null && entry.dueAt < earliest) earliest = entry.dueAt;
+    }
+    if (earliest === timerAt && timer !== null) return;
+    if (timer !== null) clearTimeout(timer);
+    timer = null;
+    timerAt = earliest;
+    if (earliest === Infinity) return;
+    timer = setTimeout(
+      () => {
+        timer = null;
+        timerAt = Infinity;
+        runDue();
+      },
+      Math.max(0, earliest - now()),
+    );
+  }
+
+  /** Sends every read that is due now, together. */
+  function runDue(): void {
+    const t = now() + COALESCE_MS;
+    const due: Entry[] = [];
+    for (const entry of entries.values()) {
+      if (entry.dueAt === null || entry.dueAt > t) continue;
+      if (!mayRead(entry)) {
+        plan(entry, null);
+        settleWaiters(entry);
+        continue;
+      }
+      if (isPaused(entry)) {
+        entry.missedPoll = true;
+        plan(entry, null);
+        settleWaiters(entry);
+        publish(entry);
+        continue;
+      }
+      plan(entry, null, entry.group);
+      due.push(entry);
+    }
+    if (due.length > 0) read(due);
+    queuePlan();
+  }
+
+  /** Reads these jobs now: one `getStatuses` call per `maxBatchSize` ids when the client has it. */
+  function read(list: Entry[]): void {
+    const batchable = client.getStatuses ? list.filter((e) => isValidJobId(e.id)) : [];
+    const single = list.filter((e) => !batchable.includes(e));
+    if (batchable.length === 1) single.push(batchable.pop()!);
+    for (let i = 0; i < batchable.length; i += maxBatchSize) startRead(batchable.slice(i, i + maxBatchSize));
+    for (const entry of single) startRead([entry]);
+  }
+
+  function startRead(list: Entry[]): void {
+    const r: Read = { controller: new AbortController(), entries: new Set(list), promise: Promise.resolve() };
+    const signal = r.controller.signal;
+    for (const entry of list) {
+      entry.read = r;
+      entry.missedPoll = false;
+      publish(entry);
+    }
+    const c = client;
+    const request: Promise<RawBatch> =
+      list.length === 1
+        ? Promise.resolve().then(async () => ({ jobs: [await c.getStatus(list[0]!.id, { signal })], missing: [] }))
+        : Promise.resolve().then(async () => checkBatchEnvelope(await c.getStatuses!(list.map((e) => e.id), { signal })));
+    r.promise = request.then(
+      (batch) => finishRead(r, batch, null),
+      (error: unknown) => finishRead(r, null, error),
+    );
+  }
+
+  function finishRead(r: Read, batch: RawBatch | null, error: unknown): void {
+    const members = [...r.entries];
+    r.entries.clear();
+    if (error !== null && isAbortError(error) && members.length === 0) return;
+    // Each job is checked on its own: one malformed job fails only itself.
+    const byId = new Map<string, Job>();
+    const invalid = new Map<string, Error>();
+    for (const raw of batch?.jobs ?? []) {
+      try {
+        const job = parseJob(raw);
+        byId.set(job.id, job);
+      } catch (problem) {
+        const id = (raw as { id?: unknown } | null)?.id;
+        if (typeof id === 'string') invalid.set(id, problem as Error);
+        else if (members.length === 1) invalid.set(members[0]!.id, problem as Error);
+      }
+    }
+    const missing = new Set(batch?.missing);
+    const failure = error === null ? null : toJobError(error);
+    // One jittered delay for the whole round, so its jobs retry together.
+    let roundDelay: number | null = null;
+    for (const entry of members) {
+      if (entry.read !== r) continue;
+      entry.read = null;
+      const job = byId.get(entry.id);
+      let problem: Error | null = failure ?? invalid.get(entry.id) ?? null;
+      if (!problem && job) {
+        entry.failures = 0;
+        entry.retryAfterMs = 0;
+        entry.error = null;
+        entry.fatal = false;
+        accept(entry, job);
+      } else if (!problem) {
+        problem = missing.has(entry.id)
+          ? new JobNotFoundError(entry.id)
+          : members.length === 1
+            ? new JobProtocolError('id', `must be "${entry.id}", the id that was asked for`)
+            : new JobProtocolError('jobs', `lacks "${entry.id}", which is not in missing either`);
+      }
+      if (problem) {
+        entry.error = problem;
+        if (isFatalJobError(problem)) {
+          entry.fatal = true;
+          stopPush(entry);
+        } else {
+          entry.failures += 1;
+          entry.retryAfterMs = problem instanceof JobTransportError ? (problem.retryAfterMs ?? 0) : 0;
+        }
+      }
+      if (isTerminal(entry.job)) stopPush(entry);
+      if (problem && !entry.fatal && failure) {
+        const interval = effectiveInterval(entry);
+        if (roundDelay === null && interval !== false) roundDelay = backoff(entry, interval);
+        if (roundDelay !== null && mayRead(entry)) plan(entry, now() + roundDelay);
+        else schedule(entry);
+      } else {
+        schedule(entry);
+      }
+      settleWaiters(entry);
+      publish(entry);
+      dropIfUnused(entry);
+    }
+  }
+
+  function settleWaiters(entry: Entry): void {
+    const waiters = entry.waiters;
+    entry.waiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  /** Reads the entry as soon as possible (with whatever else is due); resolves when that read is done. */
+  function readSoon(entry: Entry): Promise<void> {
+    if (entry.read) return entry.read.promise;
+    const done = new Promise<void>((resolve) => entry.waiters.push(resolve));
+    plan(entry, now());
+    return done;
+  }
+
+  /** Forgets the read in flight for this entry; aborts it when nobody else waits for it. */
+  function abandonRead(entry: Entry): void {
+    const r = entry.read;
+    if (!r) return;
+    entry.read = null;
+    r.entries.delete(entry);
+    if (r.entries.size === 0) r.controller.abort();
+  }
+
+  /** Stops all work for an entry: planned and in-flight reads, push. */
   function stop(entry: Entry): void {
-    clearTimer(entry);
-    entry.request?.abort();
-    entry.request = null;
-    entry.inFlight = null;
+    plan(entry, null);
+    abandonRead(entry);
     entry.missedPoll = false;
     stopPush(entry);
+    settleWaiters(entry);
   }
+
+  /** Exponential backoff with equal jitter, never sooner than the normal interval nor than Retry-After. */
+  function backoff(entry: Entry, interval: number): number {
+    const base = Math.max(interval, 1000);
+    const ceiling = Math.min(MAX_BACKOFF_MS, base * 2 ** entry.failures);
+    const jittered = ceiling / 2 + (ceiling / 2) * random();
+    return Math.max(jittered, entry.retryAfterMs);
+  }
+
+  // ---- merging ------------------------------------------------------------
+
+  function settle(job: Job): void {
+    if (settled.has(job.id)) return;
+    settled.add(job.id);
+    options.onJobSettled?.(job);
+  }
+
+  /** Applies a job if it is newer; returns whether it was. */
+  function accept(entry: Entry, job: Job): boolean {
+    if (!isNewerJob(entry.job, job)) return false;
+    // Keep the old object when nothing changed, so nothing re-renders.
+    if (entry.job && jsonEqual(entry.job, job)) return false;
+    const previous = entry.job;
+    entry.job = job;
+    cache.set(entry.id, job);
+    if (previous?.status !== job.status) options.onJobStatusChange?.(job, previous);
+    if (isTerminal(job)) settle(job);
+    return true;
+  }
+
+  // ---- push ---------------------------------------------------------------
 
   function stopPush(entry: Entry): void {
     if (entry.pushTimer !== null) {
@@ -317,6 +657,12 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
     if (entry.unsubscribe || entry.pushTimer !== null || !wantsPush(entry)) return;
     const subscribe = client.subscribe!.bind(client);
     let closed = false;
+    let unsubscribe: (() => void) | undefined;
+    const unsubscribeOnce = () => {
+      if (closed) return;
+      closed = true;
+      unsubscribe?.();
+    };
     const fail = (error: unknown) => {
       if (closed) return;
       closed = true;
@@ -337,16 +683,10 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
         entry.pushTimer = null;
         if (entry.registrations.size > 0) startPush(entry);
       }, ceiling / 2 + (ceiling / 2) * random());
-      // Back to the normal interval until push recovers; refresh now if we were relying on push.
-      if (wasLive && !entry.inFlight) void fetchJob(entry);
-      else if (!entry.inFlight && entry.timer === null) schedule(entry);
+      // Back to the normal interval until push recovers; read now if we were relying on push.
+      if (wasLive) void readSoon(entry);
+      else if (entry.dueAt === null && !entry.read) schedule(entry);
       publish(entry);
-    };
-    let unsubscribe: (() => void) | undefined;
-    const unsubscribeOnce = () => {
-      if (closed) return;
-      closed = true;
-      unsubscribe?.();
     };
     entry.unsubscribe = unsubscribeOnce;
     try {
@@ -369,7 +709,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
           if (entry.error && !entry.fatal) entry.error = null;
           const changed = accept(entry, job);
           if (isTerminal(entry.job)) stop(entry);
-          else if (becameLive || changed) schedule(entry);
+          else if ((becameLive || changed) && !entry.read) schedule(entry);
           publish(entry);
         },
         error: fail,
@@ -377,7 +717,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
           // The client reconnects by itself; poll at the normal interval until push is back.
           if (closed || !entry.live) return;
           entry.live = false;
-          if (!entry.inFlight) void fetchJob(entry);
+          void readSoon(entry);
           publish(entry);
         },
       });
@@ -387,99 +727,9 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
     if (closed) unsubscribe?.();
   }
 
-  /** Exponential backoff with equal jitter, never sooner than the normal interval nor than Retry-After. */
-  function backoff(entry: Entry, interval: number): number {
-    const base = Math.max(interval, 1000);
-    const ceiling = Math.min(MAX_BACKOFF_MS, base * 2 ** entry.failures);
-    const jittered = ceiling / 2 + (ceiling / 2) * random();
-    return Math.max(jittered, entry.retryAfterMs);
-  }
+  // ---- lifecycle ----------------------------------------------------------
 
-  function schedule(entry: Entry): void {
-    clearTimer(entry);
-    if (entry.registrations.size === 0 || entry.fatal || isTerminal(entry.job) || entry.inFlight) return;
-    let interval = intervalOf(entry);
-    if (interval === false) return;
-    // Push carries the updates; a slow poll stays as a safety net.
-    if (entry.live) interval = Math.max(interval, safetyPollInterval);
-    const delay = entry.failures > 0 ? backoff(entry, interval) : interval;
-    entry.timer = setTimeout(() => {
-      entry.timer = null;
-      if (isPaused(entry)) {
-        entry.missedPoll = true;
-        publish(entry);
-        return;
-      }
-      void fetchJob(entry);
-    }, delay);
-  }
-
-  function settle(job: Job): void {
-    if (settled.has(job.id)) return;
-    settled.add(job.id);
-    options.onJobSettled?.(job);
-  }
-
-  /** Applies a job if it is newer; returns whether it was. */
-  function accept(entry: Entry, job: Job): boolean {
-    if (!isNewerJob(entry.job, job)) return false;
-    // Keep the old object when nothing changed, so nothing re-renders.
-    if (entry.job && jsonEqual(entry.job, job)) return false;
-    const previous = entry.job;
-    entry.job = job;
-    cache.set(entry.id, job);
-    if (previous?.status !== job.status) options.onJobStatusChange?.(job, previous);
-    if (isTerminal(job)) settle(job);
-    return true;
-  }
-
-  function fetchJob(entry: Entry): Promise<void> {
-    if (entry.inFlight) return entry.inFlight;
-    clearTimer(entry);
-    entry.missedPoll = false;
-    const controller = new AbortController();
-    entry.request = controller;
-    const current = () => entry.request === controller;
-    const promise = Promise.resolve()
-      .then(() => client.getStatus(entry.id, { signal: controller.signal }))
-      .then(
-        (raw) => {
-          if (!current()) return;
-          const job = parseJob(raw);
-          if (job.id !== entry.id) throw new JobProtocolError('id', `must be "${entry.id}", the id that was asked for`);
-          entry.failures = 0;
-          entry.retryAfterMs = 0;
-          entry.error = null;
-          entry.fatal = false;
-          accept(entry, job);
-        },
-      )
-      .catch((error: unknown) => {
-        if (!current() || isAbortError(error)) return;
-        // Anything untyped (a fetch TypeError, a thrown string) is a transport problem.
-        const err = error instanceof JobError ? error : new JobTransportError(errorMessage(error), { cause: error });
-        entry.error = err;
-        if (isFatalJobError(err)) {
-          entry.fatal = true;
-        } else {
-          entry.failures += 1;
-          entry.retryAfterMs = err instanceof JobTransportError ? (err.retryAfterMs ?? 0) : 0;
-        }
-      })
-      .finally(() => {
-        if (!current()) return;
-        entry.request = null;
-        entry.inFlight = null;
-        schedule(entry);
-        publish(entry);
-        dropIfUnused(entry);
-      });
-    entry.inFlight = promise;
-    publish(entry);
-    return promise;
-  }
-
-  /** Starts work for a newly watched entry: fetch at once unless the job is known terminal. */
+  /** Starts work for a newly watched entry: nothing for a job known terminal. */
   function start(entry: Entry): void {
     if (entry.fatal || isTerminal(entry.job)) {
       if (entry.job && isTerminal(entry.job)) settle(entry.job);
@@ -492,7 +742,8 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
       publish(entry);
       return;
     }
-    void fetchJob(entry);
+    scheduleFirst(entry);
+    publish(entry);
   }
 
   function onEnvironmentChange(): void {
@@ -502,16 +753,12 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
     wasActive = active;
     for (const entry of entries.values()) {
       if (entry.registrations.size === 0 || entry.fatal || isTerminal(entry.job)) continue;
-      if (isPaused(entry)) {
-        // Timers may stay; they notice the pause when they fire.
-        publish(entry);
-      } else if (resumed || entry.missedPoll) {
-        // Back to visible or online: one immediate refresh.
+      if (!isPaused(entry) && (resumed || entry.missedPoll)) {
+        // Back to visible or online: one immediate refresh, all jobs in one round.
         entry.failures = 0;
-        void fetchJob(entry);
-      } else {
-        publish(entry);
+        void readSoon(entry);
       }
+      publish(entry);
     }
   }
 
@@ -533,12 +780,12 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
         entry.starting = true;
         queueMicrotask(() => {
           entry.starting = false;
-          if (entry.registrations.size > 0 && !entry.inFlight && entry.timer === null) start(entry);
+          if (entry.registrations.size > 0 && !entry.read && entry.dueAt === null) start(entry);
         });
       }
     } else if (!entry.starting) {
       startPush(entry);
-      if (!entry.inFlight && entry.timer === null) schedule(entry);
+      if (!entry.read && entry.dueAt === null) schedule(entry);
     }
     publish(entry);
     let released = false;
@@ -559,16 +806,17 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
           dropIfUnused(entry);
         } else {
           syncPush(entry);
-          if (!entry.inFlight) schedule(entry);
+          if (!entry.read) schedule(entry);
           publish(entry);
         }
       },
       update() {
         if (released || entry.starting) return;
         syncPush(entry);
-        if (entry.inFlight) return publish(entry);
-        if (entry.missedPoll && !isPaused(entry)) void fetchJob(entry);
-        else schedule(entry);
+        if (!entry.read) {
+          if (entry.missedPoll && !isPaused(entry)) void readSoon(entry);
+          else schedule(entry);
+        }
         publish(entry);
       },
     };
@@ -592,14 +840,19 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
       if (isTerminal(entry.job)) return Promise.resolve();
       entry.fatal = false;
       entry.failures = 0;
-      return fetchJob(entry);
+      // An explicit refresh reads even a job nobody watches (e.g. a disabled hook's refetch).
+      if (entry.read) return entry.read.promise;
+      const done = new Promise<void>((resolve) => entry.waiters.push(resolve));
+      plan(entry, null);
+      read([entry]);
+      return done;
     },
     ingest(job) {
       const entry = entries.get(job.id);
       if (!entry) return;
       if (!accept(entry, job)) return;
       if (isTerminal(job)) stop(entry);
-      else if (!entry.inFlight) schedule(entry);
+      else if (!entry.read) schedule(entry);
       publish(entry);
     },
     setClient(next) {

@@ -29,7 +29,7 @@ function wrapperFor(client: JobClient) {
 }
 
 describe('useJobStatus over HTTP', () => {
-  it('follows a job by push over the event stream, with one status read', async () => {
+  it('follows a job by push over the event stream, with at most one status read', async () => {
     const backend = createMemoryJobBackend();
     server.use(...createJobHandlers({ backend, baseUrl, owner: 'alice' }));
     const job = backend.create({ owner: 'alice' });
@@ -44,7 +44,8 @@ describe('useJobStatus over HTTP', () => {
     act(() => void backend.complete(job.id, { url: '/a.png' }));
     await waitFor(() => expect(result.current.status).toBe('completed'));
     expect(result.current.job?.result).toEqual({ url: '/a.png' });
-    expect(requests.filter((u) => u.pathname === `/api/jobs/${job.id}`)).toHaveLength(1);
+    // The first state comes by push or by one read, whichever arrives first; never polling.
+    expect(requests.filter((u) => u.pathname === `/api/jobs/${job.id}`).length).toBeLessThanOrEqual(1);
     expect(requests.filter((u) => u.pathname === '/api/jobs/events')).toHaveLength(1);
   });
 
