@@ -6,7 +6,7 @@ const shared: Options = {
   dts: true,
   tsconfig: 'tsconfig.build.json',
   sourcemap: true,
-  target: 'es2020',
+  target: 'es2022',
   // Rollup tree-shaking strips "use client"; esbuild already drops what is unused.
   treeshake: false,
   external: ['react', 'react-dom', '@tanstack/react-query', 'clsx', 'eventsource-parser', 'msw'],

@@ -253,8 +253,8 @@ function DefaultContent({ state, job, error, connection, label, labels, icons, d
   );
 }
 
-const ForwardedJobStatus = forwardRef(JobStatusWithRef);
-ForwardedJobStatus.displayName = 'JobStatus';
+// Pure: bundlers drop it when JobStatus is not imported.
+const ForwardedJobStatus = /* @__PURE__ */ forwardRef(JobStatusWithRef);
 
 /**
  * Shows the live status of one job as text, with an icon. Watches the job with
@@ -290,4 +290,4 @@ ForwardedJobStatus.displayName = 'JobStatus';
  */
 export const JobStatus = ForwardedJobStatus as (<TResult = unknown>(
   props: JobStatusProps<TResult> & RefAttributes<HTMLSpanElement>,
-) => ReactElement | null) & { displayName?: string };
+) => ReactElement | null);

@@ -64,7 +64,7 @@ export interface PendingJobsBadgeProps
  * @example
  * <a href="/jobs">Jobs <PendingJobsBadge filter={{ meta: { projectId } }} /></a>
  */
-export const PendingJobsBadge = forwardRef<HTMLSpanElement, PendingJobsBadgeProps>(function PendingJobsBadge(props, ref) {
+export const PendingJobsBadge = /* @__PURE__ */ forwardRef<HTMLSpanElement, PendingJobsBadgeProps>(function PendingJobsBadge(props, ref) {
   const { filter, pollInterval, enabled, labels: labelOverrides, className, style, children, ...rest } = props;
   const { pending, processing, total } = usePendingJobsCount({ filter, pollInterval, enabled });
 

@@ -4,113 +4,101 @@ import type { Job } from './types';
 // `instanceof` holds whichever entry (or ESM/CJS copy) a class comes from.
 const BRAND = Symbol.for('jobwatch.error');
 
-type ErrorName =
-  | 'JobNotFoundError'
-  | 'JobUnauthorizedError'
-  | 'JobTransportError'
-  | 'JobProtocolError'
-  | 'JobRequestError'
-  | 'JobFailedError';
-
 /** Base class of every error jobwatch throws. `instanceof JobError` matches all of them. */
 export class JobError extends Error {
-  /** @internal */
-  declare readonly [BRAND]: ErrorName;
+  /** The error's name; also what `instanceof` compares, so it holds across copies of the class. */
+  static readonly errorName: string = 'JobError';
 
   static override [Symbol.hasInstance](value: unknown): boolean {
     const brand = (value as { [BRAND]?: unknown } | null)?.[BRAND];
-    if (typeof brand !== 'string') return false;
-    return this === JobError || brand === this.prototype.name;
+    return typeof brand === 'string' && (this.errorName === 'JobError' || brand === this.errorName);
   }
 
-  constructor(name: ErrorName, message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
+    const name = (new.target as typeof JobError).errorName;
     Object.defineProperty(this, BRAND, { value: name });
-    Object.defineProperty(this, 'name', { value: name, configurable: true, writable: true });
+    this.name = name;
   }
-}
-
-function defineName(cls: { prototype: { name: string } }, name: ErrorName): void {
-  Object.defineProperty(cls.prototype, 'name', { value: name, configurable: true, writable: true });
 }
 
 /** The job does not exist, or the caller may not see it (404). Watching stops. */
 export class JobNotFoundError extends JobError {
+  static override readonly errorName: string = 'JobNotFoundError';
   /** The id that was asked for. */
   readonly jobId: string;
   constructor(jobId: string, options?: { cause?: unknown }) {
-    super('JobNotFoundError', `Job "${jobId}" was not found`, options);
+    super(`Job "${jobId}" was not found`, options);
     this.jobId = jobId;
   }
 }
-defineName(JobNotFoundError, 'JobNotFoundError');
 
 /** The server refused the caller (401/403). Watching stops. */
 export class JobUnauthorizedError extends JobError {
+  static override readonly errorName: string = 'JobUnauthorizedError';
   /** HTTP status, when the error came from HTTP. */
   readonly status: number | undefined;
   constructor(message = 'Not authorized to read this job', options?: { status?: number; cause?: unknown }) {
-    super('JobUnauthorizedError', message, options);
+    super(message, options);
     this.status = options?.status;
   }
 }
-defineName(JobUnauthorizedError, 'JobUnauthorizedError');
 
 /**
  * The request did not get a usable answer: network failure, timeout, 5xx or
  * 429. Transient: the last good job stays and watching retries with backoff.
  */
 export class JobTransportError extends JobError {
+  static override readonly errorName: string = 'JobTransportError';
   /** HTTP status, when there was a response. */
   readonly status: number | undefined;
   /** How long the server asked to wait (from `Retry-After`), in ms. */
   readonly retryAfterMs: number | undefined;
   constructor(message: string, options?: { status?: number; retryAfterMs?: number; cause?: unknown }) {
-    super('JobTransportError', message, options);
+    super(message, options);
     this.status = options?.status;
     this.retryAfterMs = options?.retryAfterMs;
   }
 }
-defineName(JobTransportError, 'JobTransportError');
 
 /**
  * A payload is not what the contract promises (for example a Job without a
  * valid `status`). Transient: it never counts as a failed job.
  */
 export class JobProtocolError extends JobError {
+  static override readonly errorName: string = 'JobProtocolError';
   /** The offending field as a path, e.g. `status` or `error.message`; empty for the whole payload. */
   readonly field: string;
   constructor(field: string, problem: string, options?: { cause?: unknown }) {
-    super('JobProtocolError', field ? `Invalid job payload: "${field}" ${problem}` : `Invalid job payload: ${problem}`, options);
+    super(field ? `Invalid job payload: "${field}" ${problem}` : `Invalid job payload: ${problem}`, options);
     this.field = field;
   }
 }
-defineName(JobProtocolError, 'JobProtocolError');
 
 /** The server rejected the request itself (400, 409) with a machine-readable `code`. */
 export class JobRequestError extends JobError {
+  static override readonly errorName: string = 'JobRequestError';
   /** HTTP status (400, 409, ...). */
   readonly status: number;
   /** The server's error code, e.g. `bad_request`, `not_cancellable`. */
   readonly code: string;
   constructor(status: number, code: string, message: string, options?: { cause?: unknown }) {
-    super('JobRequestError', message, options);
+    super(message, options);
     this.status = status;
     this.code = code;
   }
 }
-defineName(JobRequestError, 'JobRequestError');
 
 /** The job itself ended in `failed`. Carries the job; its message is the job's error message. */
 export class JobFailedError<TResult = unknown> extends JobError {
+  static override readonly errorName: string = 'JobFailedError';
   /** The failed job. */
   readonly job: Job<TResult>;
   constructor(job: Job<TResult>) {
-    super('JobFailedError', job.error?.message ?? `Job "${job.id}" failed`);
+    super(job.error?.message ?? `Job "${job.id}" failed`);
     this.job = job;
   }
 }
-defineName(JobFailedError, 'JobFailedError');
 
 /** Whether an error ends watching (the job is gone or forbidden) rather than being retried. */
 export function isFatalJobError(error: unknown): boolean {

@@ -12,7 +12,7 @@ export interface JobContextValue {
   queryClient: QueryClient;
 }
 
-const JobContext = createContext<JobContextValue | null>(null);
+const JobContext = /* @__PURE__ */ createContext<JobContextValue | null>(null);
 
 /** Props of {@link JobClientProvider}. */
 export interface JobClientProviderProps {
