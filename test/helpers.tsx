@@ -1,6 +1,6 @@
 import { QueryClient } from '@tanstack/react-query';
 import { act, render, type RenderOptions } from '@testing-library/react';
-import { StrictMode, type ReactElement, type ReactNode } from 'react';
+import { StrictMode, type ReactNode } from 'react';
 import { JobNotFoundError, type Job, type JobClient, type JobState } from '../src/core';
 import { JobClientProvider } from '../src/react/JobClientProvider';
 
@@ -11,7 +11,7 @@ export function testQueryClient(): QueryClient {
 
 /** Renders under StrictMode inside a JobClientProvider with a fresh QueryClient. */
 export function renderWithJobs(
-  ui: ReactElement,
+  ui: ReactNode,
   { client, queryClient = testQueryClient(), ...options }: { client: JobClient; queryClient?: QueryClient } & RenderOptions,
 ) {
   const wrapper = ({ children }: { children?: ReactNode }) => (

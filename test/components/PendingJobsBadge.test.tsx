@@ -1,38 +1,17 @@
-import { QueryClient } from '@tanstack/react-query';
-import { act, render, screen } from '@testing-library/react';
-import { StrictMode, createRef } from 'react';
+import { act, screen } from '@testing-library/react';
+import { createRef } from 'react';
 import type { ReactNode } from 'react';
 import { PendingJobsBadge } from '../../src/components/PendingJobsBadge';
 import type { JobClient } from '../../src/core/types';
-import { JobClientProvider } from '../../src/react/JobClientProvider';
 import { createMemoryJobBackend } from '../../src/testing/createMemoryJobBackend';
+import { advance, renderWithJobs } from '../helpers';
 
-let queryClient: QueryClient;
+beforeEach(() => vi.useFakeTimers());
+afterEach(() => vi.useRealTimers());
 
-beforeEach(() => {
-  vi.useFakeTimers();
-  queryClient = new QueryClient({ defaultOptions: { queries: { retry: false } } });
-});
-
-afterEach(() => {
-  queryClient.clear();
-  vi.useRealTimers();
-});
-
-async function tick(ms = 0) {
-  await act(() => vi.advanceTimersByTimeAsync(ms));
-}
-
-function renderWith(client: JobClient, ui: ReactNode) {
-  const wrapper = ({ children }: { children: ReactNode }) => (
-    <StrictMode>
-      <JobClientProvider client={client} queryClient={queryClient}>
-        {children}
-      </JobClientProvider>
-    </StrictMode>
-  );
-  return render(ui, { wrapper });
-}
+/** Lets timers (polls) and the promises they start run, inside act. */
+const tick = (ms = 0) => advance(ms);
+const renderWith = (client: JobClient, ui: ReactNode) => renderWithJobs(ui, { client });
 
 function badge() {
   return document.querySelector<HTMLElement>('.jobwatch-badge');
