@@ -102,10 +102,29 @@ export interface JobWatcher {
   getSnapshot(id: string): JobSnapshot;
   /** Fetches `id` now, deduplicated with a request in flight. A terminal job is not fetched again. */
   refresh(id: string): Promise<void>;
-  /** Offers a job from elsewhere (push, cache write); kept only if newer than what is shown. */
+  /**
+   * Offers a job from elsewhere (a list, a push, a cache write); kept only if
+   * newer than what is shown. A job offered just before it is watched is not
+   * read again before its interval is up.
+   */
   ingest(job: Job): void;
   /** Swaps the client; requests in flight finish on the old one. */
   setClient(client: JobClient): void;
+  /**
+   * Sets a job as it is, even over a newer or terminal one: for optimistic
+   * updates, their rollback, and answers of cancel/retry mutations. A job
+   * made active again (a retry) is watched again and may settle again.
+   * Returns the job it replaced.
+   */
+  replace(job: Job): Job | undefined;
+  /** Calls `listener` whenever a job is first seen terminal (once per settle); returns the unsubscribe function. */
+  onSettled(listener: (job: Job) => void): () => void;
+  /**
+   * While set, a hidden page keeps polling at this interval (ms) instead of
+   * pausing — e.g. so a notification can fire when a job settles in a
+   * background tab. `false` (default) pauses while hidden.
+   */
+  setHiddenPollInterval(interval: number | false): void;
 }
 
 
@@ -140,6 +159,8 @@ interface Entry {
   waiters: Array<() => void>;
   /** A read came due while paused: read as soon as the pause ends. */
   missedPoll: boolean;
+  /** When the job was last known fresh (read, pushed or offered), or `null`. */
+  freshAt: number | null;
   /** The push subscription's unsubscribe function, while subscribed. */
   unsubscribe: (() => void) | null;
   /** Push delivered since (re)subscribing: polling may drop to the safety interval. */
@@ -245,6 +266,8 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
   let timer: ReturnType<typeof setTimeout> | null = null;
   let timerAt = Infinity;
   let planQueued = false;
+  const settledListeners = new Set<(job: Job) => void>();
+  let hiddenPollInterval: number | false = false;
   /** How many entries have a read planned (`dueAt` set). */
   let planned = 0;
 
@@ -259,7 +282,15 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
     const e = env();
     if (!e) return false;
     if (!e.isOnline()) return true;
-    if (e.isVisible()) return false;
+    if (e.isVisible() || hiddenPollInterval !== false) return false;
+    for (const r of entry.registrations) if (r.options().pollWhenHidden) return false;
+    return true;
+  }
+
+  /** Polling slowed down (not paused) while hidden: see `setHiddenPollInterval`. */
+  function slowedWhileHidden(entry: Entry): boolean {
+    const e = env();
+    if (!e || hiddenPollInterval === false || e.isVisible()) return false;
     for (const r of entry.registrations) if (r.options().pollWhenHidden) return false;
     return true;
   }
@@ -277,9 +308,11 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
 
   /** The interval actually polled at: the safety poll while push is healthy. */
   function effectiveInterval(entry: Entry): number | false {
-    const interval = intervalOf(entry);
+    let interval = intervalOf(entry);
     if (interval === false) return false;
-    return entry.live ? Math.max(interval, safetyPollInterval) : interval;
+    if (entry.live) interval = Math.max(interval, safetyPollInterval);
+    if (hiddenPollInterval !== false && slowedWhileHidden(entry)) interval = Math.max(interval, hiddenPollInterval);
+    return interval;
   }
 
   function connectionOf(entry: Entry): WatchConnection {
@@ -329,6 +362,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
         group: null,
         waiters: [],
         missedPoll: false,
+        freshAt: null,
         unsubscribe: null,
         live: false,
         pushFailures: 0,
@@ -412,6 +446,10 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
   /** The first read of a newly watched job: at once, or with the next round of its interval. */
   function scheduleFirst(entry: Entry): void {
     const interval = entry.live ? false : intervalOf(entry);
+    // Just read (a list row, a push): no need to read it again before its interval is up.
+    if (interval !== false && entry.job && entry.freshAt !== null && now() - entry.freshAt < interval) {
+      return schedule(entry);
+    }
     const clock = interval === false ? undefined : clocks.get(interval);
     if (interval === false || !clock) return plan(entry, now());
     const t = now();
@@ -612,6 +650,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
     if (settled.has(job.id)) return;
     settled.add(job.id);
     options.onJobSettled?.(job);
+    for (const listener of [...settledListeners]) listener(job);
   }
 
   /** Applies a job if it is newer; returns whether it was. */
@@ -621,6 +660,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
     if (entry.job && jsonEqual(entry.job, job)) return false;
     const previous = entry.job;
     entry.job = job;
+    entry.freshAt = now();
     cache.set(entry.id, job);
     if (previous?.status !== job.status) options.onJobStatusChange?.(job, previous);
     if (isTerminal(job)) settle(job);
@@ -849,14 +889,57 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
     },
     ingest(job) {
       const entry = entries.get(job.id);
-      if (!entry) return;
-      if (!accept(entry, job)) return;
+      if (!entry) {
+        // Nobody watches it: keep it in the cache (if newer) for whoever asks later.
+        if (isNewerJob(cache.get(job.id), job)) cache.set(job.id, job);
+        return;
+      }
+      if (!accept(entry, job)) {
+        if (entry.job && jsonEqual(entry.job, job)) entry.freshAt = now();
+        return;
+      }
       if (isTerminal(job)) stop(entry);
       else if (!entry.read) schedule(entry);
       publish(entry);
     },
     setClient(next) {
       client = next;
+    },
+    replace(job) {
+      const entry = getEntry(job.id);
+      const previous = entry.job;
+      if (previous === job) return previous;
+      entry.job = job;
+      cache.set(job.id, job);
+      if (previous?.status !== job.status) options.onJobStatusChange?.(job, previous);
+      if (isTerminal(job)) {
+        settle(job);
+        stop(entry);
+      } else {
+        // Active again (a retry, or a rolled-back cancel): it may settle again.
+        settled.delete(job.id);
+        entry.fatal = false;
+        entry.error = null;
+        entry.failures = 0;
+        if (entry.registrations.size > 0) {
+          abandonRead(entry);
+          startPush(entry);
+          schedule(entry);
+        }
+      }
+      publish(entry);
+      dropIfUnused(entry);
+      return previous;
+    },
+    onSettled(listener) {
+      settledListeners.add(listener);
+      return () => void settledListeners.delete(listener);
+    },
+    setHiddenPollInterval(interval) {
+      hiddenPollInterval = interval;
+      // Re-plan every watched job under the new rule, then read at once what a pause held back.
+      for (const entry of entries.values()) if (!entry.read && entry.registrations.size > 0) schedule(entry);
+      onEnvironmentChange();
     },
   };
 }

@@ -41,3 +41,89 @@ describe('createJobWatcher', () => {
     handle.release();
   });
 });
+
+describe('createJobWatcher: replace, onSettled, hidden polling', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  /** A page whose visibility the test controls. */
+  function page() {
+    let visible = true;
+    const listeners = new Set<() => void>();
+    return {
+      environment: {
+        isVisible: () => visible,
+        isOnline: () => true,
+        subscribe(listener: () => void) {
+          listeners.add(listener);
+          return () => void listeners.delete(listener);
+        },
+      },
+      setVisible(value: boolean) {
+        visible = value;
+        listeners.forEach((l) => l());
+      },
+    };
+  }
+
+  it('replace sets a job over a newer one and returns the previous one, for optimistic updates and rollback', async () => {
+    const c = controlledClient();
+    const watcher = createJobWatcher({ client: c.client, environment: null });
+    watcher.watch('a');
+    await vi.advanceTimersByTimeAsync(0);
+    const server = makeJob({ id: 'a', status: 'processing', version: 5 });
+    c.answer(0, server);
+    await vi.advanceTimersByTimeAsync(0);
+    const optimistic = { ...server, status: 'cancelled' as const, version: 5 };
+    const previous = watcher.replace(optimistic);
+    expect(previous).toEqual(server);
+    expect(watcher.getSnapshot('a').job?.status).toBe('cancelled');
+    // Rolled back: active again and polled again.
+    watcher.replace(previous!);
+    expect(watcher.getSnapshot('a').job?.status).toBe('processing');
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(c.calls).toHaveLength(2);
+  });
+
+  it('lets a retried job settle again', async () => {
+    const c = controlledClient();
+    const settled = vi.fn();
+    const watcher = createJobWatcher({ client: c.client, environment: null });
+    const off = watcher.onSettled(settled);
+    watcher.watch('a');
+    await vi.advanceTimersByTimeAsync(0);
+    c.answer(0, makeJob({ id: 'a', status: 'failed', version: 2 }));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(settled).toHaveBeenCalledTimes(1);
+    watcher.replace(makeJob({ id: 'a', status: 'pending', version: 3 }));
+    await vi.advanceTimersByTimeAsync(2000);
+    c.answer(1, makeJob({ id: 'a', status: 'completed', version: 4 }));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(settled.mock.calls.map(([job]) => job.status)).toEqual(['failed', 'completed']);
+    off();
+  });
+
+  it('keeps polling a hidden page at the slower hidden interval while one is set', async () => {
+    const c = controlledClient();
+    const p = page();
+    const watcher = createJobWatcher({ client: c.client, environment: p.environment });
+    watcher.watch('a');
+    await vi.advanceTimersByTimeAsync(0);
+    c.answer(0, makeJob({ id: 'a', status: 'processing' }));
+    await vi.advanceTimersByTimeAsync(0);
+    p.setVisible(false);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(c.calls).toHaveLength(1);
+    watcher.setHiddenPollInterval(10_000);
+    await vi.advanceTimersByTimeAsync(0);
+    // The missed poll at once, then every 10 s.
+    expect(c.calls).toHaveLength(2);
+    c.answer(1, makeJob({ id: 'a', status: 'processing' }));
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(c.calls).toHaveLength(3);
+    watcher.setHiddenPollInterval(false);
+    c.answer(2, makeJob({ id: 'a', status: 'processing' }));
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(c.calls).toHaveLength(3);
+  });
+});

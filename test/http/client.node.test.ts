@@ -73,11 +73,15 @@ describe('push over a real node:http server', () => {
     s.backend.start(job.id);
     await vi.waitFor(() => expect(seen.map((j) => j.status)).toEqual(['pending', 'processing']), { timeout: 5000 });
 
+    // On a loaded machine a reconnect attempt may itself fail and be retried: at least one reconnect.
     const streams = s.requests.filter((r) => r.url.pathname.endsWith('/events'));
-    expect(streams).toHaveLength(2);
-    expect(streams[1]!.headers.get('last-event-id')).toBe(String(Date.parse(seen[0]!.updatedAt)));
+    expect(streams.length).toBeGreaterThanOrEqual(2);
+    expect(streams[0]!.headers.get('last-event-id')).toBeNull();
+    for (const reconnect of streams.slice(1)) {
+      expect(reconnect.headers.get('last-event-id')).toBe(String(Date.parse(seen[0]!.updatedAt)));
+    }
     const batchReads = s.requests.filter((r) => r.url.searchParams.has('ids') && !r.url.pathname.endsWith('/events'));
-    expect(batchReads).toHaveLength(1);
+    expect(batchReads.length).toBeGreaterThanOrEqual(1);
 
     s.backend.complete(job.id);
     await vi.waitFor(() => expect(seen.map((j) => j.status)).toEqual(['pending', 'processing', 'completed']));
