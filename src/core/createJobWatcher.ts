@@ -225,6 +225,9 @@ function checkBatchEnvelope(value: unknown): RawBatch {
   return v as RawBatch;
 }
 
+/** How many offered-but-unwatched jobs the watcher remembers as fresh. */
+const MAX_OFFERED = 1000;
+
 /** Reads due within this many ms of each other go out together. */
 const COALESCE_MS = 10;
 
@@ -267,6 +270,8 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
   let timerAt = Infinity;
   let planQueued = false;
   const settledListeners = new Set<(job: Job) => void>();
+  /** Jobs offered by `ingest` before anyone watched them: when, for freshness. Bounded. */
+  const offeredAt = new Map<string, number>();
   let hiddenPollInterval: number | false = false;
   /** How many entries have a read planned (`dueAt` set). */
   let planned = 0;
@@ -362,7 +367,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
         group: null,
         waiters: [],
         missedPoll: false,
-        freshAt: null,
+        freshAt: offeredAt.get(id) ?? null,
         unsubscribe: null,
         live: false,
         pushFailures: 0,
@@ -372,6 +377,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
         snapshot: idleSnapshot(job),
       };
       entries.set(id, entry);
+      offeredAt.delete(id);
     }
     return entry;
   }
@@ -663,7 +669,8 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
     entry.freshAt = now();
     cache.set(entry.id, job);
     if (previous?.status !== job.status) options.onJobStatusChange?.(job, previous);
-    if (isTerminal(job)) settle(job);
+    // Settling is about watched jobs: a finished row offered by a list must not toast.
+    if (isTerminal(job) && entry.registrations.size > 0) settle(job);
     return true;
   }
 
@@ -890,8 +897,12 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
     ingest(job) {
       const entry = entries.get(job.id);
       if (!entry) {
-        // Nobody watches it: keep it in the cache (if newer) for whoever asks later.
+        // Nobody watches it yet: keep it in the cache (if newer) for whoever asks
+        // later, and remember it is fresh so a watch right after does not read it again.
         if (isNewerJob(cache.get(job.id), job)) cache.set(job.id, job);
+        offeredAt.delete(job.id);
+        offeredAt.set(job.id, now());
+        if (offeredAt.size > MAX_OFFERED) offeredAt.delete(offeredAt.keys().next().value as string);
         return;
       }
       if (!accept(entry, job)) {
@@ -913,7 +924,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
       cache.set(job.id, job);
       if (previous?.status !== job.status) options.onJobStatusChange?.(job, previous);
       if (isTerminal(job)) {
-        settle(job);
+        if (entry.registrations.size > 0) settle(job);
         stop(entry);
       } else {
         // Active again (a retry, or a rolled-back cancel): it may settle again.

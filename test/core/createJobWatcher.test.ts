@@ -127,3 +127,35 @@ describe('createJobWatcher: replace, onSettled, hidden polling', () => {
     expect(c.calls).toHaveLength(3);
   });
 });
+
+describe('createJobWatcher: jobs offered by lists', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('does not read a job offered just before it is watched until its interval is up', async () => {
+    const c = controlledClient();
+    const watcher = createJobWatcher({ client: c.client, environment: null });
+    watcher.ingest(makeJob({ id: 'a', status: 'processing' }));
+    watcher.watch('a');
+    await vi.advanceTimersByTimeAsync(1999);
+    expect(c.calls).toHaveLength(0);
+    expect(watcher.getSnapshot('a').job?.status).toBe('processing');
+    await vi.advanceTimersByTimeAsync(1);
+    expect(c.calls).toHaveLength(1);
+  });
+
+  it('settles only watched jobs: a finished job offered by a list does not count as settled until watched', async () => {
+    const c = controlledClient();
+    const onJobSettled = vi.fn();
+    const watcher = createJobWatcher({ client: c.client, environment: null, onJobSettled });
+    const off = watcher.subscribe('a', () => {});
+    watcher.ingest(makeJob({ id: 'a', status: 'completed' }));
+    expect(watcher.getSnapshot('a').job?.status).toBe('completed');
+    expect(onJobSettled).not.toHaveBeenCalled();
+    watcher.watch('a');
+    await vi.advanceTimersByTimeAsync(0);
+    expect(onJobSettled).toHaveBeenCalledTimes(1);
+    expect(c.calls).toHaveLength(0);
+    off();
+  });
+});
