@@ -949,7 +949,10 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
     setHiddenPollInterval(interval) {
       hiddenPollInterval = interval;
       // Re-plan every watched job under the new rule, then read at once what a pause held back.
-      for (const entry of entries.values()) if (!entry.read && entry.registrations.size > 0) schedule(entry);
+      // (An entry still starting is left alone: its start plans its first read and push.)
+      for (const entry of entries.values()) {
+        if (!entry.read && !entry.starting && entry.registrations.size > 0) schedule(entry);
+      }
       onEnvironmentChange();
     },
   };

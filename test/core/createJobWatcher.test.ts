@@ -159,3 +159,17 @@ describe('createJobWatcher: jobs offered by lists', () => {
     off();
   });
 });
+
+it('does not delay the first read of a job watched in the same tick as setHiddenPollInterval', async () => {
+  vi.useFakeTimers();
+  try {
+    const c = controlledClient();
+    const watcher = createJobWatcher({ client: c.client, environment: null });
+    watcher.watch('a');
+    watcher.setHiddenPollInterval(30_000);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(c.calls).toHaveLength(1);
+  } finally {
+    vi.useRealTimers();
+  }
+});
