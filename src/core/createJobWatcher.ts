@@ -520,8 +520,10 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
 
   /** Reads these jobs now: one `getStatuses` call per `maxBatchSize` ids when the client has it. */
   function read(list: Entry[]): void {
-    const batchable = client.getStatuses ? list.filter((e) => isValidJobId(e.id)) : [];
-    const single = list.filter((e) => !batchable.includes(e));
+    const batchable: Entry[] = [];
+    const single: Entry[] = [];
+    // Ids outside the REST contract's rules are read alone, so one bad id cannot fail a whole batch.
+    for (const e of list) (client.getStatuses && isValidJobId(e.id) ? batchable : single).push(e);
     if (batchable.length === 1) single.push(batchable.pop()!);
     for (let i = 0; i < batchable.length; i += maxBatchSize) startRead(batchable.slice(i, i + maxBatchSize));
     for (const entry of single) startRead([entry]);
