@@ -14,6 +14,7 @@ export type {
 } from './react/types';
 export {
   JobStatus,
+  type JobStatusActions,
   type JobStatusProps,
   type JobStatusRenderProps,
   type JobStatusRenderState,
@@ -44,3 +45,34 @@ export {
   type JobStatusIconState,
   type JobStatusIcons,
 } from './components/icons';
+export {
+  JobProgress,
+  type JobProgressProps,
+  type JobProgressRenderProps,
+  type JobProgressRenderState,
+  type JobProgressState,
+} from './components/JobProgress';
+export {
+  defaultJobProgressLabels,
+  type JobProgressLabels,
+  type JobProgressValueTextInfo,
+} from './components/progressLabels';
+export { useJobs, type UseJobsFilter, type UseJobsOptions, type UseJobsResult } from './react/useJobs';
+export { JobList, type JobListProps } from './components/JobList';
+export { useCancelJob, type UseCancelJobResult } from './react/useCancelJob';
+export { useRetryJob, type UseRetryJobResult } from './react/useRetryJob';
+export type { UseJobMutationResult } from './react/useJobMutation';
+export {
+  useTrackedJobs,
+  MAX_TRACKED_JOBS,
+  type JobIdStorage,
+  type UseTrackedJobsOptions,
+  type UseTrackedJobsResult,
+} from './react/useTrackedJobs';
+export {
+  useJobNotifications,
+  DEFAULT_HIDDEN_POLL_INTERVAL,
+  type JobNotificationPermission,
+  type UseJobNotificationsOptions,
+  type UseJobNotificationsResult,
+} from './react/useJobNotifications';

@@ -1,10 +1,13 @@
 import { clsx } from 'clsx';
-import { forwardRef } from 'react';
+import { forwardRef, useCallback, useId, useRef, useState } from 'react';
 import type { CSSProperties, ForwardedRef, HTMLAttributes, ReactElement, ReactNode, RefAttributes } from 'react';
 import { JobNotFoundError, JobUnauthorizedError, isFatalJobError } from '../core/errors';
 import type { Job, JobState } from '../core/types';
 import type { JobConnection, UseJobStatusOptions } from '../react/types';
+import { useCancelJob } from '../react/useCancelJob';
+import { useIsomorphicLayoutEffect } from '../react/useIsomorphicLayoutEffect';
 import { useJobStatus } from '../react/useJobStatus';
+import { useRetryJob } from '../react/useRetryJob';
 import { defaultJobStatusIcons } from './icons';
 import type { JobStatusIcons } from './icons';
 import { defaultJobStatusLabels, mergeLabels, resolve } from './labels';
@@ -45,6 +48,14 @@ export interface JobStatusRenderProps<TResult = unknown> extends JobStatusRender
   detailed: boolean;
 }
 
+/** Which action buttons a {@link JobStatus} offers (each only when the client supports it). */
+export interface JobStatusActions {
+  /** A Cancel button while the job is pending or processing (needs the client's `cancel`). */
+  cancel?: boolean;
+  /** A Retry button once the job failed (needs the client's `retry`). */
+  retry?: boolean;
+}
+
 /** Props of {@link JobStatus}. The options of `useJobStatus` pass through. */
 export interface JobStatusProps<TResult = unknown>
   extends UseJobStatusOptions<TResult>,
@@ -60,6 +71,21 @@ export interface JobStatusProps<TResult = unknown>
   detailed?: boolean;
   /** Replaces some or all of the default English texts. */
   labels?: Partial<JobStatusLabels>;
+  /**
+   * Offers Cancel (while pending or processing) and Retry (once failed)
+   * buttons, each only when the provider's client has the method. `true`
+   * offers both; `{ cancel: true }` or `{ retry: true }` one. Default `false`.
+   *
+   * The buttons are real `<button type="button">` elements with text labels,
+   * rendered right after the status region, not inside it (see
+   * {@link JobStatus}). They act through `useCancelJob` / `useRetryJob`, so the
+   * status changes at once and is put back if the server fails; while a
+   * request is in flight the button reads "Cancelling…" / "Retrying…" and
+   * both buttons are `aria-disabled` (not `disabled`, which would drop
+   * keyboard focus). A failure adds "Could not cancel the job" (or "Could not
+   * retry the job") to the region's default content.
+   */
+  actions?: boolean | JobStatusActions;
   /** Replaces the icon of some states; `null` shows no icon for that state. Icons are always `aria-hidden`. */
   icons?: JobStatusIcons;
   /** Classes added to `jobwatch-status`, or a function of the render state returning them. */
@@ -105,10 +131,25 @@ function stateLabel(state: JobStatusState, error: Error | null, labels: JobStatu
   }
 }
 
+/** Which actions were asked for. */
+function wantedActions(actions: JobStatusProps['actions']): { cancel: boolean; retry: boolean } {
+  if (!actions) return { cancel: false, retry: false };
+  if (actions === true) return { cancel: true, retry: true };
+  return { cancel: actions.cancel === true, retry: actions.retry === true };
+}
+
+/** A cancel or retry that failed, shown while the job is still in the state it was put back to. */
+interface ActionFailure {
+  jobId: string;
+  action: 'cancel' | 'retry';
+  state: JobStatusState;
+}
+
 function JobStatusWithRef<TResult>(props: JobStatusProps<TResult>, ref: ForwardedRef<HTMLSpanElement>) {
   const {
     jobId,
     detailed = false,
+    actions,
     labels: labelOverrides,
     icons,
     className,
@@ -141,6 +182,24 @@ function JobStatusWithRef<TResult>(props: JobStatusProps<TResult>, ref: Forwarde
   const renderState: JobStatusRenderState<TResult> = { state, job, error, connection, isTerminal };
   const label = stateLabel(state, error, labels);
 
+  const wanted = wantedActions(actions);
+  const withActions = jobId != null && (wanted.cancel || wanted.retry);
+  const generatedId = useId();
+  const statusId = rest.id ?? generatedId;
+  const [failure, setFailure] = useState<ActionFailure | null>(null);
+  const failed = withActions && failure?.jobId === jobId && failure.state === state ? failure.action : null;
+  const actionError = failed === 'cancel' ? labels.cancelFailed : failed === 'retry' ? labels.retryFailed : null;
+
+  const statusRef = useRef<HTMLSpanElement | null>(null);
+  const setRefs = useCallback(
+    (node: HTMLSpanElement | null) => {
+      statusRef.current = node;
+      if (typeof ref === 'function') ref(node);
+      else if (ref) ref.current = node;
+    },
+    [ref],
+  );
+
   let content: ReactNode;
   if (typeof children === 'function') {
     content = children({ ...renderState, label, labels, detailed });
@@ -157,25 +216,151 @@ function JobStatusWithRef<TResult>(props: JobStatusProps<TResult>, ref: Forwarde
         labels={labels}
         icons={icons}
         detailed={detailed}
+        actionError={actionError}
       />
     );
   }
 
   return (
-    <span
-      {...rest}
+    <>
+      <span
+        {...rest}
+        ref={setRefs}
+        // With actions, the region takes focus when the button that had it goes away.
+        id={withActions ? statusId : rest.id}
+        tabIndex={withActions ? (rest.tabIndex ?? -1) : rest.tabIndex}
+        role="status"
+        aria-live="polite"
+        aria-atomic="true"
+        className={clsx('jobwatch-status', resolve(className, renderState))}
+        style={resolve(style, renderState)}
+        data-state={state}
+        data-connection={connection}
+        data-detailed={detailed ? '' : undefined}
+      >
+        {content}
+      </span>
+      {withActions && (
+        <JobStatusActionButtons
+          jobId={jobId}
+          state={state}
+          cancel={wanted.cancel}
+          retry={wanted.retry}
+          labels={labels}
+          statusId={statusId}
+          statusRef={statusRef}
+          onFailure={setFailure}
+        />
+      )}
+    </>
+  );
+}
+
+interface JobStatusActionButtonsProps {
+  jobId: string;
+  state: JobStatusState;
+  cancel: boolean;
+  retry: boolean;
+  labels: JobStatusLabels;
+  statusId: string;
+  statusRef: { readonly current: HTMLSpanElement | null };
+  onFailure: (failure: ActionFailure | null) => void;
+}
+
+/** The Cancel and Retry buttons, beside the status region (never inside it: a live region would read them out). */
+function JobStatusActionButtons({ jobId, state, cancel, retry, labels, statusId, statusRef, onFailure }: JobStatusActionButtonsProps) {
+  const cancelJob = useCancelJob();
+  const retryJob = useRetryJob();
+  const cancelling = cancelJob.isPending && cancelJob.variables === jobId;
+  const retrying = retryJob.isPending && retryJob.variables === jobId;
+  const busy = cancelling || retrying;
+  // A button stays while its request is in flight, though the optimistic state no longer offers it.
+  const showCancel = cancel && cancelJob.supported && (state === 'pending' || state === 'processing' || cancelling);
+  const showRetry = retry && retryJob.supported && (state === 'failed' || retrying);
+
+  // A focused button that goes away (its job was cancelled or retried) hands focus to the region, not to <body>.
+  const focusLost = useRef(false);
+  const onFocusLost = useCallback(() => {
+    focusLost.current = true;
+  }, []);
+  useIsomorphicLayoutEffect(() => {
+    if (!focusLost.current) return;
+    focusLost.current = false;
+    statusRef.current?.focus();
+  });
+
+  if (!showCancel && !showRetry) return null;
+
+  const run = (action: 'cancel' | 'retry') => {
+    if (busy) return;
+    const before = state;
+    onFailure(null);
+    (action === 'cancel' ? cancelJob : retryJob).mutate(jobId, {
+      onError: () => onFailure({ jobId, action, state: before }),
+    });
+  };
+
+  // A space keeps the buttons apart from the status text without the stylesheet.
+  return (
+    <>
+      {' '}
+      <span className="jobwatch-actions" data-state={state}>
+        {showCancel && (
+          <ActionButton
+            action="cancel"
+            label={cancelling ? labels.cancelling : labels.cancelAction}
+            busy={busy}
+            describedBy={statusId}
+            onActivate={() => run('cancel')}
+            onFocusLost={onFocusLost}
+          />
+        )}
+        {showCancel && showRetry && ' '}
+        {showRetry && (
+          <ActionButton
+            action="retry"
+            label={retrying ? labels.retrying : labels.retryAction}
+            busy={busy}
+            describedBy={statusId}
+            onActivate={() => run('retry')}
+            onFocusLost={onFocusLost}
+          />
+        )}
+      </span>
+    </>
+  );
+}
+
+interface ActionButtonProps {
+  action: 'cancel' | 'retry';
+  label: string;
+  busy: boolean;
+  describedBy: string;
+  onActivate: () => void;
+  onFocusLost: () => void;
+}
+
+function ActionButton({ action, label, busy, describedBy, onActivate, onFocusLost }: ActionButtonProps) {
+  const ref = useRef<HTMLButtonElement>(null);
+  useIsomorphicLayoutEffect(() => {
+    const node = ref.current;
+    // Runs before the button leaves the DOM, while it still has focus.
+    return () => {
+      if (node && node.ownerDocument.activeElement === node) onFocusLost();
+    };
+  }, [onFocusLost]);
+  return (
+    <button
       ref={ref}
-      role="status"
-      aria-live="polite"
-      aria-atomic="true"
-      className={clsx('jobwatch-status', resolve(className, renderState))}
-      style={resolve(style, renderState)}
-      data-state={state}
-      data-connection={connection}
-      data-detailed={detailed ? '' : undefined}
+      type="button"
+      className="jobwatch-action"
+      data-action={action}
+      aria-disabled={busy || undefined}
+      aria-describedby={describedBy}
+      onClick={busy ? undefined : onActivate}
     >
-      {content}
-    </span>
+      {label}
+    </button>
   );
 }
 
@@ -188,9 +373,10 @@ interface DefaultContentProps {
   labels: JobStatusLabels;
   icons: JobStatusIcons | undefined;
   detailed: boolean;
+  actionError: string | null;
 }
 
-function DefaultContent({ state, job, error, connection, label, labels, icons, detailed }: DefaultContentProps) {
+function DefaultContent({ state, job, error, connection, label, labels, icons, detailed, actionError }: DefaultContentProps) {
   if (state === 'idle') return null;
 
   const override = icons?.[state];
@@ -249,6 +435,12 @@ function DefaultContent({ state, job, error, connection, label, labels, icons, d
           <span className="jobwatch-status__notice">{labels.connectionError}</span>
         </>
       )}
+      {actionError !== null && (
+        <>
+          {' '}
+          <span className="jobwatch-status__action-error">{actionError}</span>
+        </>
+      )}
     </>
   );
 }
@@ -276,17 +468,33 @@ const ForwardedJobStatus = /* @__PURE__ */ forwardRef(JobStatusWithRef);
  *   `paused` or `error` (a request failed and is being retried, or watching stopped);
  * - `data-detailed`: present with `detailed`.
  *
+ * With `actions`, Cancel and Retry buttons follow the region as its next
+ * sibling, `<span class="jobwatch-actions" data-state="…">` holding
+ * `<button class="jobwatch-action" data-action="cancel|retry">`: JobStatus
+ * then renders two elements, and the region stays the only `role="status"`
+ * one. The buttons are kept out of the live region on purpose: inside it,
+ * every change of the (atomic) region would read "Cancel" or "Retrying…" out
+ * with the status, and the status text would no longer be the status alone.
+ * Each button is described by the region (`aria-describedby`), so it is
+ * heard as "Cancel, button, Processing". The region then also gets an `id`
+ * (yours if given) and `tabIndex={-1}`: when the focused button goes away
+ * (the job got cancelled or retried), focus moves to the region instead of
+ * being lost. `ref`, `className`, `style` and the other props still go to the
+ * region.
+ *
  * Parts (stable class names): `jobwatch-status` (the region),
  * `jobwatch-status__icon`, `jobwatch-status__label`, `jobwatch-status__updating`
  * ("(updating…)", while a processing job is watched), `jobwatch-status__detail`
  * (the detailed line, holding `jobwatch-status__message`, `jobwatch-status__retry`
  * and `jobwatch-status__error`) and `jobwatch-status__notice` ("Connection
  * problem, retrying…", while requests fail transiently and a job is still
- * active or loading). Import `jobwatch/styles.css` for the default look; without
+ * active or loading), `jobwatch-status__action-error` (a failed cancel or
+ * retry). Import `jobwatch/styles.css` for the default look; without
  * it nothing is coloured or animated.
  *
  * @example
  * <JobStatus jobId={jobId} detailed onComplete={() => refetchImages()} />
+ * <JobStatus jobId={jobId} detailed actions />
  */
 export const JobStatus = ForwardedJobStatus as (<TResult = unknown>(
   props: JobStatusProps<TResult> & RefAttributes<HTMLSpanElement>,

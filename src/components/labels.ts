@@ -36,6 +36,18 @@ export interface JobStatusLabels {
   unauthorized: string;
   /** Shown when watching ended on any other error. Default `"Could not load job status"`. */
   loadError: string;
+  /** Text of the Cancel button (`actions`). Default `"Cancel"`. */
+  cancelAction: string;
+  /** Text of the Cancel button while the cancel is being sent. Default `"Cancelling…"`. */
+  cancelling: string;
+  /** Shown after a cancel failed (the job is shown as it was again). Default `"Could not cancel the job"`. */
+  cancelFailed: string;
+  /** Text of the Retry button (`actions`). Default `"Retry"`. (`retry` is the retry count of the detailed view.) */
+  retryAction: string;
+  /** Text of the Retry button while the retry is being sent. Default `"Retrying…"`. */
+  retrying: string;
+  /** Shown after a retry failed (the job is shown as it was again). Default `"Could not retry the job"`. */
+  retryFailed: string;
 }
 
 /** The English labels {@link JobStatus} uses unless its `labels` prop replaces them. */
@@ -53,6 +65,12 @@ export const defaultJobStatusLabels: JobStatusLabels = {
   notFound: 'Job not found',
   unauthorized: 'Not allowed to see this job',
   loadError: 'Could not load job status',
+  cancelAction: 'Cancel',
+  cancelling: 'Cancelling…',
+  cancelFailed: 'Could not cancel the job',
+  retryAction: 'Retry',
+  retrying: 'Retrying…',
+  retryFailed: 'Could not retry the job',
 };
 
 /**

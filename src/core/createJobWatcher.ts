@@ -82,6 +82,8 @@ export interface JobSnapshot {
   readonly fatal: boolean;
   /** How the job is being kept fresh. */
   readonly connection: WatchConnection;
+  /** `job` is an optimistic guess (set with `replace(job, { silent: true })`) the server has not confirmed yet. */
+  readonly optimistic?: boolean;
 }
 
 /** A registration made by {@link JobWatcher.watch}. */
@@ -114,9 +116,11 @@ export interface JobWatcher {
    * Sets a job as it is, even over a newer or terminal one: for optimistic
    * updates, their rollback, and answers of cancel/retry mutations. A job
    * made active again (a retry) is watched again and may settle again.
-   * Returns the job it replaced.
+   * Returns the job it replaced. With `silent`, the change is shown but not
+   * announced (no status-change or settled callbacks): for optimistic guesses
+   * and their rollback, which the server has not confirmed.
    */
-  replace(job: Job): Job | undefined;
+  replace(job: Job, options?: { silent?: boolean }): Job | undefined;
   /** Calls `listener` whenever a job is first seen terminal (once per settle); returns the unsubscribe function. */
   onSettled(listener: (job: Job) => void): () => void;
   /**
@@ -161,6 +165,8 @@ interface Entry {
   missedPoll: boolean;
   /** When the job was last known fresh (read, pushed or offered), or `null`. */
   freshAt: number | null;
+  /** The job shown is an unconfirmed guess (a silent replace). */
+  optimistic: boolean;
   /** The push subscription's unsubscribe function, while subscribed. */
   unsubscribe: (() => void) | null;
   /** Push delivered since (re)subscribing: polling may drop to the safety interval. */
@@ -332,10 +338,22 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
   function publish(entry: Entry): void {
     const prev = entry.snapshot;
     const connection = connectionOf(entry);
-    if (prev.job === entry.job && prev.error === entry.error && prev.fatal === entry.fatal && prev.connection === connection) {
+    if (
+      prev.job === entry.job &&
+      prev.error === entry.error &&
+      prev.fatal === entry.fatal &&
+      prev.connection === connection &&
+      (prev.optimistic ?? false) === entry.optimistic
+    ) {
       return;
     }
-    entry.snapshot = Object.freeze({ job: entry.job, error: entry.error, fatal: entry.fatal, connection });
+    entry.snapshot = Object.freeze({
+      job: entry.job,
+      error: entry.error,
+      fatal: entry.fatal,
+      connection,
+      ...(entry.optimistic ? { optimistic: true } : {}),
+    });
     for (const listener of [...entry.listeners]) listener();
   }
 
@@ -368,6 +386,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
         waiters: [],
         missedPoll: false,
         freshAt: offeredAt.get(id) ?? null,
+        optimistic: false,
         unsubscribe: null,
         live: false,
         pushFailures: 0,
@@ -669,6 +688,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
     const previous = entry.job;
     entry.job = job;
     entry.freshAt = now();
+    entry.optimistic = false;
     cache.set(entry.id, job);
     if (previous?.status !== job.status) options.onJobStatusChange?.(job, previous);
     // Settling is about watched jobs: a finished row offered by a list must not toast.
@@ -918,19 +938,21 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
     setClient(next) {
       client = next;
     },
-    replace(job) {
+    replace(job, replaceOptions) {
+      const silent = replaceOptions?.silent === true;
       const entry = getEntry(job.id);
       const previous = entry.job;
       if (previous === job) return previous;
       entry.job = job;
+      entry.optimistic = silent;
       cache.set(job.id, job);
-      if (previous?.status !== job.status) options.onJobStatusChange?.(job, previous);
+      if (!silent && previous?.status !== job.status) options.onJobStatusChange?.(job, previous);
       if (isTerminal(job)) {
-        if (entry.registrations.size > 0) settle(job);
+        if (!silent && entry.registrations.size > 0) settle(job);
         stop(entry);
       } else {
         // Active again (a retry, or a rolled-back cancel): it may settle again.
-        settled.delete(job.id);
+        if (!silent) settled.delete(job.id);
         entry.fatal = false;
         entry.error = null;
         entry.failures = 0;

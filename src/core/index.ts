@@ -59,3 +59,9 @@ export {
   RESERVED_JOB_IDS,
   type JobErrorBody,
 } from './restContract';
+export {
+  createEtaEstimator,
+  type EtaEstimate,
+  type EtaEstimator,
+  type EtaEstimatorOptions,
+} from './estimateEta';

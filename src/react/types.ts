@@ -48,7 +48,19 @@ export interface UseJobStatusResult<TResult = unknown> {
   isLoading: boolean;
   /** `job.progress` (0..1) or `null` when indeterminate or unknown. */
   progress: number | null;
-  /** When the job is expected to finish (the server's `estimatedCompletionAt`), or `null`. */
+  /**
+   * When the job is expected to finish, or `null` when there is no honest answer:
+   * - while pending or processing, the server's `estimatedCompletionAt` when it sends one;
+   * - otherwise, while processing with a numeric `progress`, an estimate from the pace this
+   *   hook observed: shown after a warm-up (three changes of progress over at least 3 s and
+   *   2%), smoothed, and `null` again while progress stalls (no change for 3× the usual
+   *   gap, at least 5 s) until a new warm-up; a retry or a restart starts it over;
+   * - `null` while progress is indeterminate without a server estimate, and once the job ended.
+   *
+   * Never before the moment it was computed, but it may be in the past by the time you
+   * read it: treat that as "any moment now". The same `Date` object is kept while the
+   * estimate moves by less than 5% of the time left (at least 1 s). See `createEtaEstimator`.
+   */
   eta: Date | null;
   /** The last error: transient (watching goes on) or final (`JobNotFoundError`, `JobUnauthorizedError`). `null` after a success. */
   error: Error | null;

@@ -1,6 +1,8 @@
-import { useCallback, useEffect, useMemo, useRef, useSyncExternalStore } from 'react';
+import { useCallback, useEffect, useReducer, useRef, useSyncExternalStore } from 'react';
 import type { JobSnapshot, WatchOptions } from '../core/createJobWatcher';
 import { JobFailedError } from '../core/errors';
+import { createEtaEstimator } from '../core/estimateEta';
+import type { EtaEstimate, EtaEstimator } from '../core/estimateEta';
 import { isTerminal } from '../core/isTerminal';
 import type { Job, JobState } from '../core/types';
 import { useJobContext } from './JobClientProvider';
@@ -79,7 +81,8 @@ export function useJobStatus<TResult = unknown>(
   const firedRef = useRef(new Map<string, Fired>());
   const job = snapshot.job as Job<TResult> | undefined;
   useEffect(() => {
-    if (id === null || !enabled) return;
+    // An optimistic guess is not news yet: callbacks wait for the server.
+    if (id === null || !enabled || snapshot.optimistic) return;
     let fired = firedRef.current.get(id);
     if (!fired) {
       fired = { status: undefined, settled: false, failedWatching: false };
@@ -91,6 +94,8 @@ export function useJobStatus<TResult = unknown>(
       fired.status = job.status;
       o.onStatusChange?.(job, previous);
     }
+    // A retried job is active again: its next ending is news again.
+    if (job && !isTerminal(job)) fired.settled = false;
     if (job && isTerminal(job) && !fired.settled) {
       fired.settled = true;
       if (job.status === 'completed') o.onComplete?.(job);
@@ -101,11 +106,10 @@ export function useJobStatus<TResult = unknown>(
       fired.failedWatching = true;
       o.onError?.(snapshot.error, job);
     }
-  }, [id, enabled, job, snapshot.fatal, snapshot.error]);
+  }, [id, enabled, job, snapshot.fatal, snapshot.error, snapshot.optimistic]);
 
   const refetch = useCallback(() => (id === null ? Promise.resolve() : watcher.refresh(id)), [watcher, id]);
-  const etaIso = job?.estimatedCompletionAt ?? null;
-  const eta = useMemo(() => (etaIso ? new Date(etaIso) : null), [etaIso]);
+  const eta = useEta(id, job);
 
   return {
     job,
@@ -118,4 +122,63 @@ export function useJobStatus<TResult = unknown>(
     connection: enabled ? snapshot.connection : 'idle',
     refetch,
   };
+}
+
+/** The ETA estimator of one hook instance and job id, and what it last answered. */
+interface EtaState {
+  id: string | null;
+  estimator: EtaEstimator;
+  job: Job<unknown> | undefined;
+  recheck: number;
+  eta: Date | null;
+  staleAt: number | null;
+}
+
+/**
+ * `eta` of {@link useJobStatus}: feeds every new job snapshot to an estimator
+ * (a new one for a new job id) and keeps the same `Date` while the estimate
+ * hardly moves, so effects and memos that depend on it do not re-run.
+ */
+function useEta(id: string | null, job: Job<unknown> | undefined): Date | null {
+  const ref = useRef<EtaState | null>(null);
+  const [recheck, requestRecheck] = useReducer((n: number) => n + 1, 0);
+  let state = ref.current;
+  if (state === null || state.id !== id) {
+    state = { id, estimator: createEtaEstimator(), job: undefined, recheck, eta: null, staleAt: null };
+    ref.current = state;
+  }
+  // Fed during render so `eta` belongs to the same render as `job`. Feeding the
+  // same snapshot again (StrictMode, a discarded render) changes nothing.
+  if (job !== state.job || recheck !== state.recheck) {
+    const now = Date.now();
+    const estimate = job ? state.estimator.update(job, now) : null;
+    state.job = job;
+    state.recheck = recheck;
+    state.eta = stableEta(state.eta, estimate, now);
+    state.staleAt = estimate?.staleAt ?? null;
+  }
+
+  // An unchanged job brings no new snapshot: ask again when the estimate would go stale, so a stall hides it.
+  const { staleAt } = state;
+  useEffect(() => {
+    if (staleAt === null) return;
+    const timer = setTimeout(requestRecheck, Math.max(0, staleAt - Date.now()));
+    return () => clearTimeout(timer);
+    // `recheck`: a timer that fired a moment early leaves `staleAt` as it was; wait again.
+  }, [staleAt, recheck]);
+
+  return state.eta;
+}
+
+/** The previous `Date` while the new estimate is within 5% of the time left (at least 1 s) of it, else a new one. */
+function stableEta(previous: Date | null, estimate: EtaEstimate | null, now: number): Date | null {
+  if (estimate === null) return null;
+  if (previous !== null) {
+    const before = previous.getTime();
+    // Both "any moment now": nothing to tell apart.
+    if (estimate.at <= now && before <= now) return previous;
+    const tolerance = Math.max(1000, 0.05 * (Math.max(before, estimate.at) - now));
+    if (Math.abs(estimate.at - before) < tolerance) return previous;
+  }
+  return new Date(estimate.at);
 }

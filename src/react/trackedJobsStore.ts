@@ -1,0 +1,179 @@
+/**
+ * Where {@link useTrackedJobs} keeps job ids: the part of the Web Storage API
+ * it uses, so `localStorage`, `sessionStorage` or your own object fit.
+ * Calls may throw (storage disabled, quota exceeded): the ids are then kept
+ * in memory only.
+ */
+export interface JobIdStorage {
+  /** The stored string, or `null` when there is none. */
+  getItem(key: string): string | null;
+  /** Stores a string. */
+  setItem(key: string, value: string): void;
+  /** Deletes the entry (used once no id is left). */
+  removeItem(key: string): void;
+}
+
+/** Most ids kept per key; tracking one more forgets the oldest. */
+export const MAX_TRACKED_JOBS = 100;
+
+/** The storage key of a tracked-jobs list. */
+export const trackedJobsStorageKey = (key: string): string => `jobwatch:tracked:${key}`;
+
+/** @internal One list of tracked ids, shared by every hook using the same storage object and key. */
+export interface TrackedJobsStore {
+  subscribe(listener: () => void): () => void;
+  getSnapshot(): readonly string[];
+  track(id: string): void;
+  untrack(ids: string | readonly string[]): void;
+  clear(): void;
+}
+
+const EMPTY: readonly string[] = Object.freeze([]);
+
+/** Reads stored content; anything that is not a JSON array of ids counts as empty, never throws. */
+export function parseTrackedIds(raw: string | null): readonly string[] {
+  if (raw === null) return EMPTY;
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    return EMPTY;
+  }
+  if (!Array.isArray(value)) return EMPTY;
+  const ids = [...new Set(value.filter((id): id is string => typeof id === 'string' && id !== ''))];
+  return ids.length === 0 ? EMPTY : Object.freeze(ids.slice(-MAX_TRACKED_JOBS));
+}
+
+function sameIds(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((id, i) => id === b[i]);
+}
+
+function createTrackedJobsStore(storage: JobIdStorage, key: string): TrackedJobsStore {
+  const storageKey = trackedJobsStorageKey(key);
+  const listeners = new Set<() => void>();
+  let ids: readonly string[] | null = null;
+  /** A read or write failed (storage disabled or full): from then on the ids this tab knows are kept in memory. */
+  let inMemory = false;
+  let stopListening: (() => void) | null = null;
+
+  /** The stored ids, or `null` when storage is not to be (or cannot be) read. */
+  function read(): readonly string[] | null {
+    if (inMemory) return null;
+    try {
+      return parseTrackedIds(storage.getItem(storageKey));
+    } catch {
+      inMemory = true;
+      return null;
+    }
+  }
+
+  /** While nobody listens, storage may change unseen (another tab): read it again, keeping the array when equal. */
+  function current(): readonly string[] {
+    if (ids === null || listeners.size === 0) {
+      const next = read();
+      if (next && (ids === null || !sameIds(ids, next))) ids = next;
+    }
+    return ids ?? EMPTY;
+  }
+
+  function emit(): void {
+    for (const listener of [...listeners]) listener();
+  }
+
+  function write(next: readonly string[]): void {
+    if (sameIds(current(), next)) return;
+    ids = next.length === 0 ? EMPTY : Object.freeze([...next]);
+    try {
+      if (next.length === 0) storage.removeItem(storageKey);
+      else storage.setItem(storageKey, JSON.stringify(next));
+    } catch {
+      inMemory = true;
+    }
+    emit();
+  }
+
+  function refresh(): void {
+    const next = read();
+    if (!next || (ids !== null && sameIds(ids, next))) return;
+    ids = next;
+    emit();
+  }
+
+  /** Another tab wrote the same storage: re-read it. */
+  function onStorage(event: StorageEvent): void {
+    if (event.storageArea !== null && event.storageArea !== (storage as unknown)) return;
+    if (event.key !== null && event.key !== storageKey) return;
+    refresh();
+  }
+
+  return {
+    subscribe(listener) {
+      listeners.add(listener);
+      if (listeners.size === 1 && typeof window !== 'undefined') {
+        // Whatever another tab changed while nobody listened shows now.
+        refresh();
+        window.addEventListener('storage', onStorage);
+        stopListening = () => window.removeEventListener('storage', onStorage);
+      }
+      return () => {
+        listeners.delete(listener);
+        if (listeners.size === 0) {
+          stopListening?.();
+          stopListening = null;
+        }
+      };
+    },
+    getSnapshot: current,
+    track(id) {
+      if (typeof id !== 'string' || id === '') return;
+      const list = current();
+      if (list.includes(id)) return;
+      write([...list, id].slice(-MAX_TRACKED_JOBS));
+    },
+    untrack(remove) {
+      const gone = new Set(typeof remove === 'string' ? [remove] : remove);
+      write(current().filter((id) => !gone.has(id)));
+    },
+    clear() {
+      write(EMPTY);
+    },
+  };
+}
+
+/** Stores per storage object (then per key): hooks on the same storage and key share one list, in every provider. */
+const stores = new WeakMap<JobIdStorage, Map<string, TrackedJobsStore>>();
+
+/** @internal The store of `key` in `storage`, created on first use. */
+export function getTrackedJobsStore(storage: JobIdStorage, key: string): TrackedJobsStore {
+  let byKey = stores.get(storage);
+  if (!byKey) {
+    byKey = new Map();
+    stores.set(storage, byKey);
+  }
+  let store = byKey.get(key);
+  if (!store) {
+    store = createTrackedJobsStore(storage, key);
+    byKey.set(key, store);
+  }
+  return store;
+}
+
+/** A storage living in memory: the fallback where there is no `localStorage`. */
+export function createMemoryJobIdStorage(): JobIdStorage {
+  const items = new Map<string, string>();
+  return {
+    getItem: (key) => items.get(key) ?? null,
+    setItem: (key, value) => void items.set(key, String(value)),
+    removeItem: (key) => void items.delete(key),
+  };
+}
+
+/** `window.localStorage`, or `null` where there is none or reading it throws (disabled, sandboxed). Call it outside render on the server. */
+export function browserJobIdStorage(): JobIdStorage | null {
+  if (typeof window === 'undefined') return null;
+  try {
+    return window.localStorage ?? null;
+  } catch {
+    return null;
+  }
+}

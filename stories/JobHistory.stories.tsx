@@ -1,0 +1,396 @@
+import type { Meta, StoryObj } from '@storybook/react-vite';
+import { memo, useEffect, useId, useRef, useState } from 'react';
+import { expect, userEvent, waitFor, within } from 'storybook/test';
+import { isTerminal } from '../src/index';
+import type { Job, JobState } from '../src/index';
+import { JobList } from '../src/components/JobList';
+import { imageGeneration } from '../src/testing/index';
+import type { MemoryJobBackend } from '../src/testing/index';
+import { useStoryBackend, withJobBackend } from './support/jobwatch';
+
+/**
+ * `useJobs` through `<JobList>`: a project's job history, paged with the
+ * server's cursor, and every active job of every project. Active rows follow
+ * the provider's shared watcher (push here, since the in-memory backend has
+ * `subscribe`; batched polls otherwise); finished rows are never read again.
+ * "Requests to the backend" under each list shows which jobs were read or
+ * followed after the list itself.
+ */
+export interface JobHistoryProps {
+  /** `meta.projectId` of the listed jobs (the history story). */
+  projectId: string;
+  /** Jobs per page: `filter.limit`. */
+  limit: number;
+  /** `refetchInterval` of the list, in ms, or `false` (jobwatch's default). */
+  refetchInterval: number | false;
+  /** How long a generated job waits in the queue, in ms. */
+  queuedMs: number;
+  /** How long a generated job runs, in ms. */
+  runningMs: number;
+}
+
+const STATE_LABELS: Record<JobState, string> = {
+  pending: 'Queued',
+  processing: 'Processing',
+  completed: 'Completed',
+  failed: 'Failed',
+  cancelled: 'Cancelled',
+};
+
+function promptOf(job: Job): string {
+  return typeof job.meta?.prompt === 'string' ? job.meta.prompt : job.id;
+}
+
+/** What a row says: state as text, progress and step while it runs, the error when it failed. */
+function rowText(job: Job): string {
+  let text = STATE_LABELS[job.status];
+  if (job.status === 'processing' && typeof job.progress === 'number') text += ` ${Math.round(job.progress * 100)}%`;
+  if (job.status === 'processing' && job.progressMessage) text += ` · ${job.progressMessage}`;
+  if (job.status === 'failed' && job.error) text += ` · ${job.error.message}`;
+  return text;
+}
+
+/** One row, rendered from its job. Memoized: a row whose job did not change does not render again. */
+const JobRow = memo(function JobRow({
+  job,
+  showProject,
+  onSettled,
+}: {
+  job: Job;
+  showProject?: boolean;
+  onSettled?: (job: Job) => void;
+}) {
+  const settled = isTerminal(job);
+  useEffect(() => {
+    // Once per row, when it is first rendered settled (the job object is the one of that render).
+    if (settled) onSettled?.(job);
+  }, [settled]);
+  return (
+    <li
+      data-state={job.status}
+      style={{ display: 'flex', justifyContent: 'space-between', gap: '1rem', padding: '0.375rem 0', borderBottom: '1px solid #e5e7eb' }}
+    >
+      <span>
+        {promptOf(job)}
+        {showProject && <small style={{ color: '#4b5563' }}> · {String(job.meta?.projectId ?? '')}</small>}
+      </span>
+      <span>{rowText(job)}</span>
+    </li>
+  );
+});
+
+/** The ids of jobs read (getStatus, getStatuses) or followed (subscribe) by the watcher so far. */
+function followedIds(backend: MemoryJobBackend): string[] {
+  const ids = new Set<string>();
+  for (const call of backend.calls) {
+    if (call.method === 'getStatus' || call.method === 'subscribe') ids.add(call.args[0] as string);
+    if (call.method === 'getStatuses') for (const id of call.args[0] as string[]) ids.add(id);
+  }
+  return [...ids].sort();
+}
+
+/** Re-reads the backend's call log while mounted, so the panel stays current between row changes. */
+function RequestLog() {
+  const backend = useStoryBackend();
+  const [, setTick] = useState(0);
+  useEffect(() => {
+    const timer = setInterval(() => setTick((n) => n + 1), 250);
+    return () => clearInterval(timer);
+  }, []);
+  const lists = backend.calls.filter((call) => call.method === 'list').length;
+  const ids = followedIds(backend);
+  return (
+    <dl aria-label="Requests to the backend" style={{ display: 'grid', gridTemplateColumns: 'auto 1fr', gap: '0.25rem 0.75rem', color: '#4b5563', fontSize: '0.875rem' }}>
+      <dt>List reads</dt>
+      <dd data-testid="list-reads" style={{ margin: 0 }}>
+        {lists}
+      </dd>
+      <dt>Jobs read or followed</dt>
+      <dd data-testid="followed" style={{ margin: 0 }}>
+        {ids.length > 0 ? ids.join(', ') : 'none'}
+      </dd>
+    </dl>
+  );
+}
+
+/** A project's history, newest first, a page at a time; "Generate image" adds a job and refetches the list. */
+export function ProjectJobHistory({ projectId, limit, refetchInterval, queuedMs, runningMs }: JobHistoryProps) {
+  const backend = useStoryBackend();
+  const ids = useId();
+  return (
+    <section aria-labelledby={`${ids}-title`} style={{ display: 'grid', gap: '0.75rem', maxWidth: '36rem', fontFamily: 'system-ui, sans-serif' }}>
+      <h2 id={`${ids}-title`} style={{ margin: 0, fontSize: '1.125rem' }}>
+        Job history
+      </h2>
+      <JobList filter={{ meta: { projectId }, limit }} refetchInterval={refetchInterval}>
+        {({ jobs, isLoading, error, hasNextPage, fetchNextPage, isFetchingNextPage, refetch }) => (
+          <>
+            <div>
+              <button
+                type="button"
+                onClick={() => {
+                  // Stands in for the app's generate mutation; a new job shows once the list is read again.
+                  backend.create(imageGeneration({ meta: { projectId, prompt: 'A fox in the snow' }, queuedMs, runningMs }));
+                  void refetch();
+                }}
+              >
+                Generate image
+              </button>
+            </div>
+            {isLoading && <p>Loading jobs…</p>}
+            {error && <p role="alert">Could not load jobs: {error.message}</p>}
+            <ul aria-label="Jobs" style={{ listStyle: 'none', margin: 0, padding: 0 }}>
+              {jobs.map((job) => (
+                <JobRow key={job.id} job={job} />
+              ))}
+            </ul>
+            {hasNextPage && (
+              <button type="button" onClick={() => void fetchNextPage()} disabled={isFetchingNextPage}>
+                {isFetchingNextPage ? 'Loading more…' : 'Load more'}
+              </button>
+            )}
+          </>
+        )}
+      </JobList>
+      <RequestLog />
+    </section>
+  );
+}
+
+/**
+ * Every active job of every project. A job that finishes settles in place
+ * (and is announced under "Just finished"), then leaves the list when the
+ * list is read again (`refetchInterval`), which also brings in new jobs.
+ */
+export function AllActiveJobs({ limit, refetchInterval }: JobHistoryProps) {
+  const ids = useId();
+  const [finished, setFinished] = useState<Job[]>([]);
+  const announced = useRef(new Set<string>());
+  const onSettled = useRef((job: Job) => {
+    if (announced.current.has(job.id)) return;
+    announced.current.add(job.id);
+    setFinished((list) => [job, ...list]);
+  }).current;
+  return (
+    <section aria-labelledby={`${ids}-title`} style={{ display: 'grid', gap: '0.75rem', maxWidth: '36rem', fontFamily: 'system-ui, sans-serif' }}>
+      <JobList filter={{ status: ['pending', 'processing'], limit }} refetchInterval={refetchInterval}>
+        {({ jobs, isLoading, error, hasNextPage, fetchNextPage, isFetchingNextPage }) => {
+          const active = jobs.filter((job) => !isTerminal(job)).length;
+          return (
+            <>
+              <h2 id={`${ids}-title`} style={{ margin: 0, fontSize: '1.125rem' }}>
+                Active jobs{isLoading ? '' : ` (${active})`}
+              </h2>
+              {isLoading && <p>Loading jobs…</p>}
+              {error && <p role="alert">Could not load jobs: {error.message}</p>}
+              {!isLoading && jobs.length === 0 && <p>No active jobs.</p>}
+              <ul aria-label="Jobs" style={{ listStyle: 'none', margin: 0, padding: 0 }}>
+                {jobs.map((job) => (
+                  <JobRow key={job.id} job={job} showProject onSettled={onSettled} />
+                ))}
+              </ul>
+              {hasNextPage && (
+                <button type="button" onClick={() => void fetchNextPage()} disabled={isFetchingNextPage}>
+                  Load more
+                </button>
+              )}
+            </>
+          );
+        }}
+      </JobList>
+      <section aria-label="Just finished">
+        <h3 style={{ margin: 0, fontSize: '1rem' }}>Just finished</h3>
+        <ul role="log" aria-label="Just finished jobs" style={{ margin: 0, paddingLeft: '1.25rem' }}>
+          {finished.map((job) => (
+            <li key={job.id}>
+              {promptOf(job)}: {STATE_LABELS[job.status]}
+            </li>
+          ))}
+        </ul>
+      </section>
+      <RequestLog />
+    </section>
+  );
+}
+
+const PROJECT = 'autumn';
+/** Comfortably above the scripted timings, for a slow, shared CI machine. */
+const TIMEOUT = 5000;
+const MINUTE = 60_000;
+
+/** Finished jobs of the history, oldest first: never read again once listed. */
+const FINISHED = [
+  { id: 'harbour-at-noon', prompt: 'A harbour at noon', end: 'completed' },
+  { id: 'winter-forest', prompt: 'A winter forest', end: 'failed' },
+  { id: 'city-at-night', prompt: 'A city at night', end: 'completed' },
+  { id: 'desert-road', prompt: 'A desert road', end: 'cancelled' },
+  { id: 'mountain-lake', prompt: 'A mountain lake', end: 'completed' },
+  { id: 'lighthouse-at-dusk', prompt: 'A lighthouse at dusk', end: 'completed' },
+] as const;
+
+function seedHistory(backend: MemoryJobBackend, runningMs: number) {
+  FINISHED.forEach(({ id, prompt, end }, i) => {
+    backend.create({ id, meta: { projectId: PROJECT, prompt }, createdAt: backend.now() - (FINISHED.length - i + 1) * MINUTE });
+    if (end === 'completed') backend.complete(id, { url: `/images/${id}.png` });
+    else if (end === 'failed') backend.fail(id, 'The image model did not respond in time (upstream timeout).');
+    else backend.cancel(id);
+  });
+  // Another project's job: not in this history.
+  backend.create({ id: 'other-project-job', meta: { projectId: 'other-project', prompt: 'A harvest moon' } });
+  // Two active jobs, the newest of the history: one waits, one runs through its steps.
+  backend.create({ id: 'queued-poster', meta: { projectId: PROJECT, prompt: 'A poster, waiting its turn' }, createdAt: backend.now() - MINUTE });
+  backend.create(
+    imageGeneration({ id: 'falling-leaves', meta: { projectId: PROJECT, prompt: 'Falling leaves' }, queuedMs: 300, runningMs }),
+  );
+}
+
+const meta = {
+  title: 'Examples/Job history',
+  component: ProjectJobHistory,
+  excludeStories: ['ProjectJobHistory', 'AllActiveJobs'],
+  decorators: [withJobBackend],
+  args: {
+    projectId: PROJECT,
+    limit: 4,
+    refetchInterval: false,
+    queuedMs: 400,
+    runningMs: 3000,
+  },
+} satisfies Meta<typeof ProjectJobHistory>;
+
+export default meta;
+type Story = StoryObj<typeof meta>;
+
+function rowsOf(canvasElement: HTMLElement): HTMLElement[] {
+  return within(within(canvasElement).getByRole('list', { name: 'Jobs' })).queryAllByRole('listitem');
+}
+
+function rowOf(canvasElement: HTMLElement, prompt: string): HTMLElement | undefined {
+  return rowsOf(canvasElement).find((row) => row.textContent?.startsWith(prompt));
+}
+
+/**
+ * A project's history, 4 jobs a page: the newest two are active (one queued,
+ * one running), the rest finished. "Load more" reads the next page with the
+ * cursor; the running job updates in place until it completes; the finished
+ * rows are never read again; "Generate image" adds a job at the top.
+ */
+export const ProjectHistory: Story = {
+  name: 'Job history for a project',
+  parameters: { jobwatch: { setup: (backend: MemoryJobBackend) => seedHistory(backend, 3000) } },
+  play: async ({ canvasElement, step }) => {
+    const canvas = within(canvasElement);
+
+    await step('The first page: the newest 4 jobs of the project, active ones first', async () => {
+      await waitFor(() => expect(rowsOf(canvasElement)).toHaveLength(4), { timeout: TIMEOUT });
+      const rows = rowsOf(canvasElement);
+      await expect(rows.map((row) => row.textContent?.split(/Queued|Processing|Completed|Failed|Cancelled/)[0])).toEqual([
+        'Falling leaves',
+        'A poster, waiting its turn',
+        'A lighthouse at dusk',
+        'A mountain lake',
+      ]);
+      await expect(rows[0]!.dataset.state).toMatch(/^(pending|processing)$/);
+      await expect(rows[1]).toHaveAttribute('data-state', 'pending');
+      await expect(rows[2]).toHaveAttribute('data-state', 'completed');
+      await expect(canvas.queryByText(/A harvest moon/)).toBeNull();
+    });
+
+    await step('Load more: the next page, read with the cursor, until there is none', async () => {
+      await userEvent.click(canvas.getByRole('button', { name: 'Load more' }));
+      await waitFor(() => expect(rowsOf(canvasElement)).toHaveLength(8), { timeout: TIMEOUT });
+      await expect(rowsOf(canvasElement).slice(4).map((row) => row.dataset.state)).toEqual([
+        'cancelled',
+        'completed',
+        'failed',
+        'completed',
+      ]);
+      await expect(rowOf(canvasElement, 'A winter forest')).toHaveTextContent(/Failed · The image model did not respond in time/);
+      await expect(canvas.queryByRole('button', { name: /Load more/ })).toBeNull();
+      // The log re-reads the backend's calls every 250 ms.
+      await waitFor(() => expect(canvas.getByTestId('list-reads')).toHaveTextContent(/^2$/), { timeout: TIMEOUT });
+    });
+
+    await step('The running job updates in place, then completes', async () => {
+      await waitFor(() => expect(rowOf(canvasElement, 'Falling leaves')).toHaveTextContent(/Processing \d+% · \w+/), {
+        timeout: TIMEOUT,
+      });
+      await waitFor(() => expect(rowOf(canvasElement, 'Falling leaves')).toHaveAttribute('data-state', 'completed'), {
+        timeout: TIMEOUT,
+      });
+      await expect(rowOf(canvasElement, 'Falling leaves')).toHaveTextContent(/Completed$/);
+    });
+
+    await step('Finished rows were never read again: only the active jobs were followed', async () => {
+      await waitFor(() => expect(canvas.getByTestId('followed')).toHaveTextContent(/^falling-leaves, queued-poster$/), {
+        timeout: TIMEOUT,
+      });
+      await expect(canvas.getByTestId('list-reads')).toHaveTextContent(/^2$/);
+      await expect(rowOf(canvasElement, 'A poster, waiting its turn')).toHaveAttribute('data-state', 'pending');
+    });
+
+    await step('Generate image: the list is read again and the new job shows at the top', async () => {
+      await userEvent.click(canvas.getByRole('button', { name: 'Generate image' }));
+      await waitFor(() => expect(rowsOf(canvasElement)[0]).toHaveTextContent(/^A fox in the snow(Queued|Processing)/), {
+        timeout: TIMEOUT,
+      });
+    });
+  },
+};
+
+/**
+ * Every active job, across projects (`status: ['pending', 'processing']`),
+ * read again every second (`refetchInterval`). Jobs settle in place, are
+ * announced under "Just finished", and leave the list at the next read.
+ */
+export const ActiveJobs: Story = {
+  name: 'All active jobs',
+  render: (args) => <AllActiveJobs {...args} />,
+  args: { limit: 20, refetchInterval: 1000 },
+  parameters: {
+    jobwatch: {
+      setup(backend: MemoryJobBackend) {
+        const old = backend.now() - 10 * MINUTE;
+        backend.create({ id: 'finished-autumn', meta: { projectId: 'autumn', prompt: 'An old autumn job' }, createdAt: old });
+        backend.complete('finished-autumn');
+        backend.create({ id: 'finished-winter', meta: { projectId: 'winter', prompt: 'An old winter job' }, createdAt: old });
+        backend.fail('finished-winter', 'Out of credits');
+        backend.create({ id: 'waiting', meta: { projectId: 'winter', prompt: 'A job that waits' }, createdAt: backend.now() - MINUTE });
+        backend.create(imageGeneration({ id: 'quick', meta: { projectId: 'autumn', prompt: 'A quick sketch' }, queuedMs: 300, runningMs: 1500 }));
+        backend.create(imageGeneration({ id: 'slow', meta: { projectId: 'winter', prompt: 'A detailed render' }, queuedMs: 300, runningMs: 3500 }));
+      },
+    },
+  },
+  play: async ({ canvasElement, step }) => {
+    const canvas = within(canvasElement);
+    const log = canvas.getByRole('log', { name: 'Just finished jobs' });
+
+    await step('Every active job of every project; no finished one', async () => {
+      await waitFor(() => expect(rowsOf(canvasElement).length).toBeGreaterThanOrEqual(2), { timeout: TIMEOUT });
+      await expect(canvas.getByText('A job that waits')).toBeVisible();
+      await expect(canvas.queryByText(/An old (autumn|winter) job/)).toBeNull();
+      await expect(rowOf(canvasElement, 'A job that waits')).toHaveTextContent(/· winter/);
+      for (const row of rowsOf(canvasElement)) await expect(row.dataset.state).toMatch(/^(pending|processing|completed)$/);
+    });
+
+    await step('A running row updates in place', async () => {
+      await waitFor(() => expect(rowOf(canvasElement, 'A detailed render')).toHaveTextContent(/Processing \d+%/), {
+        timeout: TIMEOUT,
+      });
+    });
+
+    await step('A job that finishes settles, is announced, and leaves the list', async () => {
+      await waitFor(() => expect(log).toHaveTextContent('A quick sketch: Completed'), { timeout: TIMEOUT });
+      await waitFor(() => expect(rowOf(canvasElement, 'A quick sketch')).toBeUndefined(), { timeout: TIMEOUT });
+      await waitFor(() => expect(log).toHaveTextContent('A detailed render: Completed'), { timeout: TIMEOUT });
+      await waitFor(() => expect(rowsOf(canvasElement).map((row) => row.textContent)).toEqual(['A job that waits · winterQueued']), {
+        timeout: TIMEOUT,
+      });
+      await expect(canvas.getByRole('heading', { name: 'Active jobs (1)' })).toBeVisible();
+    });
+
+    await step('Finished jobs were never read: only the active ones were followed', async () => {
+      await expect(canvas.getByTestId('followed')).not.toHaveTextContent(/finished-/);
+    });
+  },
+};
