@@ -5,6 +5,9 @@ import type { ReactNode } from 'react';
 import { JobClientProvider, JobNotFoundError, useJobStatus } from 'jobwatch';
 import { createMemoryJobBackend, imageGeneration } from 'jobwatch/testing';
 import { ExportStatus } from '../examples/custom-status';
+import { ProjectHistory } from '../examples/history';
+import { GenerationProgress } from '../examples/progress';
+import { Generations } from '../examples/tracked';
 import { App } from '../examples/quick-start';
 import { restJobClient, trpcJobClient } from '../examples/router-client';
 import { jobStore } from '../examples/app-deps';
@@ -35,6 +38,9 @@ describe('README', () => {
     'next-route.ts',
     'node-server.ts',
     'msw-consumer.test.tsx',
+    'progress.tsx',
+    'history.tsx',
+    'tracked.tsx',
   ])('quotes examples/%s verbatim', (file) => {
     expect(readme).toContain(example(file));
   });
@@ -92,6 +98,60 @@ describe('README', () => {
     backend.complete(job.id, { url: '/exports/1.csv' });
     await advance(1000);
     expect(onDone).toHaveBeenCalledWith('/exports/1.csv');
+  });
+
+  it('progress: a progress bar beside the status, and Cancel', async () => {
+    const backend = createMemoryJobBackend();
+    const job = backend.create();
+    backend.start(job.id);
+    backend.progress(job.id, 0.4, 'Generating image');
+    render(
+      <JobClientProvider client={backend} queryClient={testQueryClient()}>
+        <GenerationProgress jobId={job.id} />
+      </JobClientProvider>,
+    );
+    await advance(0);
+    const bar = screen.getByRole('progressbar', { name: 'Image generation' });
+    expect(bar.getAttribute('aria-valuenow')).toBe('40');
+    fireEvent.click(screen.getByRole('button', { name: 'Cancel' }));
+    await advance(0);
+    expect(screen.getByRole('status').textContent).toBe('Cancelled');
+    expect(backend.get(job.id)?.status).toBe('cancelled');
+  });
+
+  it('history: a project’s jobs, ten at a time', async () => {
+    const backend = createMemoryJobBackend();
+    for (let i = 0; i < 12; i++) backend.create({ meta: { projectId: 'p1' } });
+    backend.create({ meta: { projectId: 'p2' } });
+    render(
+      <JobClientProvider client={backend} queryClient={testQueryClient()}>
+        <ProjectHistory projectId="p1" />
+      </JobClientProvider>,
+    );
+    await advance(10);
+    expect(screen.getAllByRole('listitem')).toHaveLength(10);
+    fireEvent.click(screen.getByRole('button', { name: 'Load more' }));
+    await advance(10);
+    expect(screen.getAllByRole('listitem')).toHaveLength(12);
+    expect(screen.queryByRole('button', { name: 'Load more' })).toBeNull();
+  });
+
+  it('tracked jobs: a generation is followed until it completes, then forgotten', async () => {
+    const backend = createMemoryJobBackend();
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    localStorage.clear();
+    render(
+      <JobClientProvider client={backend} queryClient={testQueryClient()}>
+        <Generations start={async () => ({ jobId: backend.create({ runningMs: 1000 }).id })} />
+      </JobClientProvider>,
+    );
+    fireEvent.click(screen.getByRole('button', { name: 'Generate' }));
+    await advance(0);
+    expect(JSON.parse(localStorage.getItem('jobwatch:tracked:generations') ?? '[]')).toHaveLength(1);
+    expect(screen.getByRole('status').textContent).toContain('Processing');
+    await advance(2000);
+    expect(log).toHaveBeenCalledWith(expect.stringMatching(/is ready$/));
+    expect(JSON.parse(localStorage.getItem('jobwatch:tracked:generations') ?? '[]')).toEqual([]);
   });
 
   it('router mapping: a tRPC router becomes a JobClient', async () => {
