@@ -1,7 +1,6 @@
 import { clsx } from 'clsx';
 import { forwardRef, useEffect, useReducer } from 'react';
 import type { CSSProperties, ForwardedRef, HTMLAttributes, ReactElement, ReactNode, RefAttributes } from 'react';
-import { JobNotFoundError, JobUnauthorizedError, isFatalJobError } from '../core/errors';
 import type { Job, JobState } from '../core/types';
 import type { UseJobStatusOptions } from '../react/types';
 import { useJobStatus } from '../react/useJobStatus';
@@ -9,6 +8,7 @@ import { mergeLabels, resolve } from './labels';
 import type { ValueOrFunction } from './labels';
 import { defaultJobProgressLabels } from './progressLabels';
 import type { JobProgressLabels } from './progressLabels';
+import { viewState, viewStateLabel } from './viewState';
 
 /**
  * What a {@link JobProgress} shows; also its `data-state` attribute:
@@ -90,35 +90,6 @@ const DEFAULT_NAME = 'Job progress';
  */
 const CLOCK_MS = 15_000;
 
-function deriveState(
-  jobId: string | null | undefined,
-  job: Job<unknown> | undefined,
-  isTerminal: boolean,
-  isLoading: boolean,
-  error: Error | null,
-): JobProgressState {
-  if (jobId == null) return 'idle';
-  const fatal = isFatalJobError(error);
-  // As in JobStatus: a job that vanished (404/401) mid-run is no longer truthfully running.
-  if (job && (isTerminal || !fatal)) return job.status;
-  if (error && (fatal || !isLoading)) return 'error';
-  if (isLoading) return 'loading';
-  return 'idle';
-}
-
-function stateLabel(state: JobProgressState, error: Error | null, labels: JobProgressLabels): string {
-  switch (state) {
-    case 'idle':
-      return '';
-    case 'error':
-      if (error instanceof JobNotFoundError) return labels.notFound;
-      if (error instanceof JobUnauthorizedError) return labels.unauthorized;
-      return labels.loadError;
-    default:
-      return labels[state];
-  }
-}
-
 /** The fraction the bar shows: a completed job is done whatever it reported; no job, no value. */
 function shownProgress(state: JobProgressState, progress: number | null): number | null {
   if (state === 'completed') return 1;
@@ -168,12 +139,12 @@ function JobProgressWithRef<TResult>(props: JobProgressProps<TResult>, ref: Forw
   });
 
   const labels = mergeLabels(defaultJobProgressLabels, labelOverrides);
-  const state = deriveState(jobId, job, isTerminal, isLoading, error);
+  const state = viewState(jobId, job, isTerminal, isLoading, error);
   const progress = shownProgress(state, reported);
   // Rounded down, so 100% means done; the epsilon keeps 0.29 * 100 = 28.999… at 29.
   const percent = progress === null ? null : Math.min(100, Math.floor(progress * 100 + 1e-9));
   const now = useClock(eta !== null && (state === 'pending' || state === 'processing'));
-  const label = stateLabel(state, error, labels);
+  const label = viewStateLabel(state, error, labels);
   const valueText = state === 'idle' ? '' : labels.valueText({ state, label, progress, percent, eta, now, labels });
 
   const renderState: JobProgressRenderState<TResult> = { state, job, progress, eta, error, isTerminal };

@@ -1,7 +1,7 @@
 import { clsx } from 'clsx';
 import { forwardRef, useCallback, useId, useRef, useState } from 'react';
 import type { CSSProperties, ForwardedRef, HTMLAttributes, ReactElement, ReactNode, RefAttributes } from 'react';
-import { JobNotFoundError, JobUnauthorizedError, isFatalJobError } from '../core/errors';
+import { isFatalJobError } from '../core/errors';
 import type { Job, JobState } from '../core/types';
 import type { JobConnection, UseJobStatusOptions } from '../react/types';
 import { useCancelJob } from '../react/useCancelJob';
@@ -12,6 +12,7 @@ import { defaultJobStatusIcons } from './icons';
 import type { JobStatusIcons } from './icons';
 import { defaultJobStatusLabels, mergeLabels, resolve } from './labels';
 import type { JobStatusLabels, ValueOrFunction } from './labels';
+import { viewState, viewStateLabel } from './viewState';
 
 /**
  * What a {@link JobStatus} shows; also its `data-state` attribute:
@@ -101,36 +102,6 @@ export interface JobStatusProps<TResult = unknown>
   children?: ReactNode | ((props: JobStatusRenderProps<TResult>) => ReactNode);
 }
 
-function deriveState(
-  jobId: string | null | undefined,
-  job: Job<unknown> | undefined,
-  isTerminal: boolean,
-  isLoading: boolean,
-  error: Error | null,
-): JobStatusState {
-  if (jobId == null) return 'idle';
-  const fatal = isFatalJobError(error);
-  // A job that vanished (404/401) mid-run is no longer truthfully "processing";
-  // a terminal one is final, so whatever came after it cannot change it.
-  if (job && (isTerminal || !fatal)) return job.status;
-  if (error && (fatal || !isLoading)) return 'error';
-  if (isLoading) return 'loading';
-  return 'idle';
-}
-
-function stateLabel(state: JobStatusState, error: Error | null, labels: JobStatusLabels): string {
-  switch (state) {
-    case 'idle':
-      return '';
-    case 'error':
-      if (error instanceof JobNotFoundError) return labels.notFound;
-      if (error instanceof JobUnauthorizedError) return labels.unauthorized;
-      return labels.loadError;
-    default:
-      return labels[state];
-  }
-}
-
 /** Which actions were asked for. */
 function wantedActions(actions: JobStatusProps['actions']): { cancel: boolean; retry: boolean } {
   if (!actions) return { cancel: false, retry: false };
@@ -178,9 +149,9 @@ function JobStatusWithRef<TResult>(props: JobStatusProps<TResult>, ref: Forwarde
   });
 
   const labels = mergeLabels(defaultJobStatusLabels, labelOverrides);
-  const state = deriveState(jobId, job, isTerminal, isLoading, error);
+  const state = viewState(jobId, job, isTerminal, isLoading, error);
   const renderState: JobStatusRenderState<TResult> = { state, job, error, connection, isTerminal };
-  const label = stateLabel(state, error, labels);
+  const label = viewStateLabel(state, error, labels);
 
   const wanted = wantedActions(actions);
   const withActions = jobId != null && (wanted.cancel || wanted.retry);

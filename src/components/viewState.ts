@@ -1,0 +1,40 @@
+import { isFatalJobError, JobNotFoundError, JobUnauthorizedError } from '../core/errors';
+import type { Job, JobState } from '../core/types';
+
+/** @internal What a job view (status, progress bar) shows: the job's state, or loading / error / idle. */
+export type JobViewState = JobState | 'loading' | 'error' | 'idle';
+
+/** @internal The texts every job view needs for its states. */
+export type JobViewLabels = Record<JobState | 'loading' | 'notFound' | 'unauthorized' | 'loadError', string>;
+
+/** @internal Derives what a view shows from `useJobStatus`'s result. */
+export function viewState(
+  jobId: string | null | undefined,
+  job: Job<unknown> | undefined,
+  isTerminal: boolean,
+  isLoading: boolean,
+  error: Error | null,
+): JobViewState {
+  if (jobId == null) return 'idle';
+  const fatal = isFatalJobError(error);
+  // A job that vanished (404/401) mid-run is no longer truthfully "processing";
+  // a terminal one is final, so whatever came after it cannot change it.
+  if (job && (isTerminal || !fatal)) return job.status;
+  if (error && (fatal || !isLoading)) return 'error';
+  if (isLoading) return 'loading';
+  return 'idle';
+}
+
+/** @internal The text of a view state; empty when idle. */
+export function viewStateLabel(state: JobViewState, error: Error | null, labels: JobViewLabels): string {
+  switch (state) {
+    case 'idle':
+      return '';
+    case 'error':
+      if (error instanceof JobNotFoundError) return labels.notFound;
+      if (error instanceof JobUnauthorizedError) return labels.unauthorized;
+      return labels.loadError;
+    default:
+      return labels[state];
+  }
+}
