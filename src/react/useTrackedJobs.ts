@@ -72,7 +72,8 @@ function fallbackStorage(watcher: JobWatcher): JobIdStorage {
 function doneIds(watcher: JobWatcher, ids: readonly string[]): string {
   const done = ids.filter((id) => {
     const snapshot = watcher.getSnapshot(id);
-    return isTerminal(snapshot.job) || snapshot.fatal;
+    // An optimistic guess (a cancel the server has not confirmed) is not an ending yet.
+    return (isTerminal(snapshot.job) && !snapshot.optimistic) || snapshot.fatal;
   });
   return JSON.stringify(done);
 }

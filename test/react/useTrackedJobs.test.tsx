@@ -1,6 +1,7 @@
 import { act, render, renderHook, screen } from '@testing-library/react';
 import { StrictMode, type ReactNode } from 'react';
-import { JobFailedError, JobNotFoundError, type Job, type JobClient } from '../../src/core';
+import { JobFailedError, JobNotFoundError, JobTransportError, type Job, type JobClient } from '../../src/core';
+import { useCancelJob } from '../../src/react/useCancelJob';
 import { JobStatus } from '../../src/components/JobStatus';
 import { JobClientProvider } from '../../src/react/JobClientProvider';
 import { createMemoryJobIdStorage, type JobIdStorage } from '../../src/react/trackedJobsStore';
@@ -331,5 +332,30 @@ describe('useTrackedJobs: storage', () => {
     expect(result.current.ids).toEqual(['job-1']);
     await act(async () => result.current.untrack('job-1'));
     expect(result.current.ids).toEqual([]);
+  });
+});
+
+describe('useTrackedJobs: optimistic changes', () => {
+  it('keeps tracking a job whose cancel the server rejects', async () => {
+    const backend = createMemoryJobBackend();
+    const job = backend.create();
+    backend.start(job.id);
+    const storage = createMemoryJobIdStorage();
+    const onSettled = vi.fn();
+    const client: JobClient = {
+      ...pollingClient(backend),
+      cancel: () => Promise.reject(new JobTransportError('Internal error', { status: 500 })),
+    };
+    const { result } = renderHook(
+      () => ({ tracked: useTrackedJobs('gen', { storage, onSettled }), cancel: useCancelJob() }),
+      { wrapper: pageWrapper(client) },
+    );
+    act(() => result.current.tracked.track(job.id));
+    await advance(0);
+    act(() => result.current.cancel.mutate(job.id));
+    await advance(0);
+    await advance(0);
+    expect(result.current.tracked.ids).toEqual([job.id]);
+    expect(onSettled).not.toHaveBeenCalled();
   });
 });
