@@ -200,13 +200,16 @@ export function AllActiveJobs({ limit, refetchInterval }: JobHistoryProps) {
       </JobList>
       <section aria-label="Just finished">
         <h3 style={{ margin: 0, fontSize: '1rem' }}>Just finished</h3>
-        <ul role="log" aria-label="Just finished jobs" style={{ margin: 0, paddingLeft: '1.25rem' }}>
-          {finished.map((job) => (
-            <li key={job.id}>
-              {promptOf(job)}: {STATE_LABELS[job.status]}
-            </li>
-          ))}
-        </ul>
+        {/* The log wraps the list so the <ul> keeps its list semantics. */}
+        <div role="log" aria-label="Just finished jobs">
+          <ul style={{ margin: 0, paddingLeft: '1.25rem' }}>
+            {finished.map((job) => (
+              <li key={job.id}>
+                {promptOf(job)}: {STATE_LABELS[job.status]}
+              </li>
+            ))}
+          </ul>
+        </div>
       </section>
       <RequestLog />
     </section>

@@ -55,18 +55,22 @@ interface Toast {
 function Toaster({ toasts, onClear }: { toasts: Toast[]; onClear: () => void }) {
   return (
     <aside style={{ position: 'fixed', insetBlockEnd: '1rem', insetInlineEnd: '1rem', width: '20rem', fontFamily: 'system-ui, sans-serif' }}>
-      {/* Mounted even while empty, so the first toast is announced too. */}
-      <ol role="log" aria-label="Notifications" style={{ listStyle: 'none', margin: 0, padding: 0, display: 'grid', gap: '0.5rem' }}>
-        {toasts.map((toast) => (
-          <li
-            key={toast.key}
-            data-job-id={toast.jobId}
-            style={{ padding: '0.5rem 0.75rem', borderRadius: '0.5rem', background: '#1f2937', color: '#fff', fontSize: '0.875rem' }}
-          >
-            {toast.text}
-          </li>
-        ))}
-      </ol>
+      {/* Mounted even while empty, so the first toast is announced too. The log
+          wraps the list: role="log" on the <ol> itself would strip its list
+          semantics (axe: aria-allowed-role, listitem). */}
+      <div role="log" aria-label="Notifications">
+        <ol style={{ listStyle: 'none', margin: 0, padding: 0, display: 'grid', gap: '0.5rem' }}>
+          {toasts.map((toast) => (
+            <li
+              key={toast.key}
+              data-job-id={toast.jobId}
+              style={{ padding: '0.5rem 0.75rem', borderRadius: '0.5rem', background: '#1f2937', color: '#fff', fontSize: '0.875rem' }}
+            >
+              {toast.text}
+            </li>
+          ))}
+        </ol>
+      </div>
       {toasts.length > 0 && (
         <button type="button" onClick={onClear} style={{ marginBlockStart: '0.5rem' }}>
           Clear notifications

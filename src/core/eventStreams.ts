@@ -87,6 +87,8 @@ export function createEventStreams(options: EventStreamsOptions) {
     listeners.delete(id);
     latest.delete(id);
     finished.delete(id);
+    // Nobody listens to `id` any more: a stream left carrying only such ids must close.
+    queueSync();
     for (const listener of set) {
       try {
         listener.error?.(error);
