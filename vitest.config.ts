@@ -58,7 +58,6 @@ export default defineConfig({
             'clsx',
             'storybook/test',
             ...ifInstalled('msw', ['msw', 'msw/browser']),
-            ...ifInstalled('msw-storybook-addon', ['msw-storybook-addon/csf3']),
           ],
         },
         test: {

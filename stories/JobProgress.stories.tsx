@@ -18,6 +18,7 @@ import { seedJob, withJobBackend } from './support/jobwatch';
 const meta = {
   title: 'Components/JobProgress',
   component: JobProgress,
+  tags: ['autodocs'],
   decorators: [
     ((Story) => (
       <div style={{ maxWidth: '24rem', display: 'grid', gap: '0.75rem', fontFamily: 'system-ui, sans-serif' }}>

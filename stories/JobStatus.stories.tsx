@@ -16,6 +16,7 @@ import { accessibleText, seedJob, withJobBackend } from './support/jobwatch';
 const meta = {
   title: 'Components/JobStatus',
   component: JobStatus,
+  tags: ['autodocs'],
   decorators: [withJobBackend],
   args: { jobId: 'job-1', pollInterval: 1000 },
 } satisfies Meta<typeof JobStatus>;

@@ -14,6 +14,7 @@ import { seedJob, withJobBackend } from './support/jobwatch';
 const meta = {
   title: 'Components/PendingJobsBadge',
   component: PendingJobsBadge,
+  tags: ['autodocs'],
   decorators: [withJobBackend],
   args: { pollInterval: 1000 },
   render: (args) => <JobsLink label="Jobs" {...args} />,
