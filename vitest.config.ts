@@ -1,10 +1,10 @@
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { storybookTest } from '@storybook/addon-vitest/vitest-plugin';
 import react from '@vitejs/plugin-react';
 import { playwright } from '@vitest/browser-playwright';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 const dirname = path.dirname(fileURLToPath(import.meta.url));
 
@@ -24,6 +24,39 @@ const packageAliases = [
 const ifInstalled = (pkg: string, ids: string[]): string[] =>
   existsSync(path.join(dirname, 'node_modules', pkg, 'package.json')) ? ids : [];
 
+/** Headless Debian Chromium (apt-get install chromium); browsers are never downloaded. A new object per project: vitest names its instances in place. */
+const chromium = () => ({
+  enabled: true,
+  headless: true,
+  provider: playwright({
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      // Needed to run as root in containers; the rest keeps Chromium quiet and offline.
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-dev-shm-usage',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
+    },
+  }),
+  instances: [{ browser: 'chromium' as const }],
+});
+
+/** A public folder holding msw 3's own worker script, copied from the installed package. */
+function msw3PublicDir(): string {
+  const dir = path.join(dirname, 'node_modules/.cache/jobwatch-msw3-public');
+  const worker = path.join(dirname, 'node_modules/msw3/lib/mockServiceWorker.js');
+  if (existsSync(worker)) {
+    mkdirSync(dir, { recursive: true });
+    copyFileSync(worker, path.join(dir, 'mockServiceWorker.js'));
+  }
+  return dir;
+}
+
 export default defineConfig({
   test: {
     projects: [
@@ -36,6 +69,8 @@ export default defineConfig({
           environment: 'jsdom',
           globals: true,
           include: ['test/**/*.test.{ts,tsx}', 'examples/**/*.test.{ts,tsx}'],
+          // Browser-only tests run in their own Chromium project below.
+          exclude: [...configDefaults.exclude, 'test/browser/**'],
           restoreMocks: true,
         },
       },
@@ -62,27 +97,26 @@ export default defineConfig({
         },
         test: {
           name: 'storybook',
-          browser: {
-            enabled: true,
-            headless: true,
-            provider: playwright({
-              launchOptions: {
-                // Debian's chromium (apt-get install chromium); never download browsers.
-                executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-                // Needed to run as root in containers; the rest keeps Chromium quiet and offline.
-                args: [
-                  '--no-sandbox',
-                  '--disable-gpu',
-                  '--disable-dev-shm-usage',
-                  '--disable-background-networking',
-                  '--disable-component-update',
-                  '--disable-sync',
-                  '--no-first-run',
-                ],
-              },
-            }),
-            instances: [{ browser: 'chromium' }],
-          },
+          browser: chromium(),
+        },
+      },
+      {
+        // jobwatch/msw against msw 3 in the browser (msw 3 needs Node 22, so not in Node):
+        // `msw` resolves to the msw3 alias package, and its own worker script is served.
+        plugins: [react()],
+        publicDir: msw3PublicDir(),
+        resolve: {
+          alias: [
+            { find: /^msw$/, replacement: path.join(dirname, 'node_modules/msw3/lib/core/index.js') },
+            { find: /^msw\/browser$/, replacement: path.join(dirname, 'node_modules/msw3/lib/browser/index.js') },
+          ],
+        },
+        optimizeDeps: { include: ['eventsource-parser'] },
+        test: {
+          name: 'msw3',
+          globals: true,
+          include: ['test/browser/**/*.browser.test.ts'],
+          browser: chromium(),
         },
       },
     ],
