@@ -8,7 +8,7 @@ import { mergeLabels, resolve } from './labels';
 import type { ValueOrFunction } from './labels';
 import { defaultJobProgressLabels } from './progressLabels';
 import type { JobProgressLabels } from './progressLabels';
-import { viewState, viewStateLabel } from './viewState';
+import { splitWatchOptions, viewState, viewStateLabel } from './viewState';
 
 /**
  * What a {@link JobProgress} shows; also its `data-state` attribute:
@@ -109,6 +109,7 @@ function useClock(running: boolean): number {
 }
 
 function JobProgressWithRef<TResult>(props: JobProgressProps<TResult>, ref: ForwardedRef<HTMLDivElement>) {
+  const [watchOptions, htmlProps] = splitWatchOptions<TResult, JobProgressProps<TResult>>(props);
   const {
     jobId,
     labels: labelOverrides,
@@ -116,27 +117,10 @@ function JobProgressWithRef<TResult>(props: JobProgressProps<TResult>, ref: Forw
     style,
     children,
     'aria-label': ariaLabel,
-    pollInterval,
-    enabled,
-    live,
-    pollWhenHidden,
-    onComplete,
-    onError,
-    onSettled,
-    onStatusChange,
     ...rest
-  } = props;
+  } = htmlProps;
 
-  const { job, progress: reported, eta, error, isLoading, isTerminal } = useJobStatus<TResult>(jobId, {
-    pollInterval,
-    enabled,
-    live,
-    pollWhenHidden,
-    onComplete,
-    onError,
-    onSettled,
-    onStatusChange,
-  });
+  const { job, progress: reported, eta, error, isLoading, isTerminal } = useJobStatus<TResult>(jobId, watchOptions);
 
   const labels = mergeLabels(defaultJobProgressLabels, labelOverrides);
   const state = viewState(jobId, job, isTerminal, isLoading, error);

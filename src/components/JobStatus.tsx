@@ -12,7 +12,7 @@ import { defaultJobStatusIcons } from './icons';
 import type { JobStatusIcons } from './icons';
 import { defaultJobStatusLabels, mergeLabels, resolve } from './labels';
 import type { JobStatusLabels, ValueOrFunction } from './labels';
-import { viewState, viewStateLabel } from './viewState';
+import { splitWatchOptions, viewState, viewStateLabel } from './viewState';
 
 /**
  * What a {@link JobStatus} shows; also its `data-state` attribute:
@@ -117,6 +117,7 @@ interface ActionFailure {
 }
 
 function JobStatusWithRef<TResult>(props: JobStatusProps<TResult>, ref: ForwardedRef<HTMLSpanElement>) {
+  const [watchOptions, htmlProps] = splitWatchOptions<TResult, JobStatusProps<TResult>>(props);
   const {
     jobId,
     detailed = false,
@@ -126,27 +127,10 @@ function JobStatusWithRef<TResult>(props: JobStatusProps<TResult>, ref: Forwarde
     className,
     style,
     children,
-    pollInterval,
-    enabled,
-    live,
-    pollWhenHidden,
-    onComplete,
-    onError,
-    onSettled,
-    onStatusChange,
     ...rest
-  } = props;
+  } = htmlProps;
 
-  const { job, error, connection, isLoading, isTerminal } = useJobStatus<TResult>(jobId, {
-    pollInterval,
-    enabled,
-    live,
-    pollWhenHidden,
-    onComplete,
-    onError,
-    onSettled,
-    onStatusChange,
-  });
+  const { job, error, connection, isLoading, isTerminal } = useJobStatus<TResult>(jobId, watchOptions);
 
   const labels = mergeLabels(defaultJobStatusLabels, labelOverrides);
   const state = viewState(jobId, job, isTerminal, isLoading, error);

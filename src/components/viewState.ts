@@ -1,5 +1,6 @@
 import { isFatalJobError, JobNotFoundError, JobUnauthorizedError } from '../core/errors';
 import type { Job, JobState } from '../core/types';
+import type { UseJobStatusOptions } from '../react/types';
 
 /** @internal What a job view (status, progress bar) shows: the job's state, or loading / error / idle. */
 export type JobViewState = JobState | 'loading' | 'error' | 'idle';
@@ -37,4 +38,28 @@ export function viewStateLabel(state: JobViewState, error: Error | null, labels:
     default:
       return labels[state];
   }
+}
+
+const WATCH_OPTION_KEYS = [
+  'pollInterval',
+  'enabled',
+  'live',
+  'pollWhenHidden',
+  'onComplete',
+  'onError',
+  'onSettled',
+  'onStatusChange',
+] as const satisfies ReadonlyArray<keyof UseJobStatusOptions>;
+
+/** @internal Splits a component's props into the `useJobStatus` options it passes through and the rest. */
+export function splitWatchOptions<TResult, P extends UseJobStatusOptions<TResult>>(
+  props: P,
+): [UseJobStatusOptions<TResult>, Omit<P, (typeof WATCH_OPTION_KEYS)[number]>] {
+  const options: Record<string, unknown> = {};
+  const rest = { ...props } as Record<string, unknown>;
+  for (const key of WATCH_OPTION_KEYS) {
+    options[key] = props[key];
+    delete rest[key];
+  }
+  return [options as UseJobStatusOptions<TResult>, rest as Omit<P, (typeof WATCH_OPTION_KEYS)[number]>];
 }
