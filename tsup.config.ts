@@ -9,7 +9,7 @@ const shared: Options = {
   target: 'es2022',
   // Rollup tree-shaking strips "use client"; esbuild already drops what is unused.
   treeshake: false,
-  external: ['react', 'react-dom', '@tanstack/react-query', 'clsx', 'eventsource-parser', 'msw'],
+  external: ['react', 'react-dom', '@tanstack/react-query', 'clsx', 'eventsource-parser', 'msw', 'bullmq', 'ioredis'],
 };
 
 export default defineConfig([
@@ -32,6 +32,7 @@ export default defineConfig([
       testing: 'src/testing/index.ts',
       server: 'src/server/index.ts',
       msw: 'src/msw/index.ts',
+      bullmq: 'src/bullmq/index.ts',
     },
   },
 ]);

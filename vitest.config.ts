@@ -15,6 +15,7 @@ const packageAliases = [
   { find: /^jobwatch\/testing$/, replacement: path.join(dirname, 'src/testing/index.ts') },
   { find: /^jobwatch\/server$/, replacement: path.join(dirname, 'src/server/index.ts') },
   { find: /^jobwatch\/msw$/, replacement: path.join(dirname, 'src/msw/index.ts') },
+  { find: /^jobwatch\/bullmq$/, replacement: path.join(dirname, 'src/bullmq/index.ts') },
   { find: /^jobwatch\/styles\.css$/, replacement: path.join(dirname, 'src/styles.css') },
 ];
 

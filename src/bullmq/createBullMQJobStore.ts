@@ -1,0 +1,506 @@
+import { QueueEvents } from 'bullmq';
+import type { ConnectionOptions, Job as BullJob, Queue } from 'bullmq';
+import { JobNotFoundError, JobRequestError } from '../core/errors';
+import type {
+  Job,
+  JobBatch,
+  JobFilter,
+  JobMetaValue,
+  JobPage,
+  JobState,
+  JobStore,
+  JobStoreRequestOptions,
+  JobSubscriptionListener,
+  PendingCount,
+} from '../core/types';
+
+/** Options of {@link createBullMQJobStore}. */
+export interface BullMQJobStoreOptions {
+  /** The BullMQ queue whose jobs the store serves. */
+  queue: Queue;
+  /**
+   * Who owns a job. A caller sees only jobs whose owner equals its own; `null` means
+   * nobody (the job is invisible through the store).
+   */
+  owner: (job: BullJob) => string | null;
+  /** Maps a job to {@link Job.result}. Default: `job.returnvalue` (only once completed). */
+  toResult?: (job: BullJob) => unknown;
+  /** Maps a job to {@link Job.meta}. Default: `job.data.meta` when it is a plain object. */
+  toMeta?: (job: BullJob) => Record<string, JobMetaValue> | undefined;
+  /**
+   * How numeric progress is reported by workers: `100` (default) for `job.updateProgress(42)`
+   * meaning 42 %, `1` for fractions (`job.updateProgress(0.42)`). Objects
+   * `{ progress, message }` use the same scale for `progress`.
+   */
+  progressScale?: 1 | 100;
+  /**
+   * Connection of the `QueueEvents` reader behind `subscribe` (it needs its own blocking
+   * connection, with `maxRetriesPerRequest: null`). Default: the queue's connection options.
+   */
+  connection?: ConnectionOptions;
+  /**
+   * Cooperative cancellation of an active job. BullMQ cannot remove a job while a worker
+   * holds its lock, so without this hook cancelling an active job rejects with
+   * `JobRequestError(409, 'not_cancellable')`. With it, the store marks the job cancelled,
+   * calls the hook (which must make the worker stop the job, e.g. by publishing to your
+   * workers, which call `worker.cancelJob(id)` or throw from the processor), then waits up to
+   * `cancelTimeoutMs` for the job to leave the active state and removes it. When the job is
+   * still active after that, the mark is withdrawn and the cancel rejects with 409
+   * `not_cancellable`: a job that keeps running is never reported cancelled.
+   */
+  cancelActive?: (job: BullJob) => Promise<void> | void;
+  /** How long a cooperative cancel waits for the worker to stop the job. Default 5000 ms. */
+  cancelTimeoutMs?: number;
+}
+
+/** A {@link JobStore} backed by a BullMQ queue; `close()` stops its event reader. */
+export type BullMQJobStore = JobStore &
+  Required<Pick<JobStore, 'getStatuses' | 'cancel' | 'retry' | 'subscribe'>> & {
+    /** Closes the `QueueEvents` reader used by `subscribe` (the queue itself is yours to close). */
+    close(): Promise<void>;
+  };
+
+type BullState = 'waiting' | 'prioritized' | 'delayed' | 'waiting-children' | 'paused' | 'active' | 'completed' | 'failed';
+
+const STATE_MAP: Record<BullState, JobState> = {
+  waiting: 'pending',
+  prioritized: 'pending',
+  delayed: 'pending',
+  'waiting-children': 'pending',
+  paused: 'pending',
+  active: 'processing',
+  completed: 'completed',
+  failed: 'failed',
+};
+
+const BULL_STATES_OF: Record<JobState, Exclude<BullState, 'paused'>[]> = {
+  // BullMQ 5+ keeps paused jobs in the wait list; `paused` is only a state name of older versions.
+  pending: ['waiting', 'prioritized', 'delayed', 'waiting-children'],
+  processing: ['active'],
+  completed: ['completed'],
+  failed: ['failed'],
+  cancelled: [],
+};
+
+const ALL_STATES: JobState[] = ['pending', 'processing', 'completed', 'failed', 'cancelled'];
+const DEFAULT_LIMIT = 20;
+const MAX_LIMIT = 100;
+/** QueueEvents start this far back, so no event between `subscribe` and the first read is missed (clock skew margin). */
+const EVENTS_REPLAY_MS = 5000;
+const PUSH_EVENTS = ['progress', 'active', 'completed', 'failed', 'removed', 'waiting', 'delayed'] as const;
+
+/** What the cancel marker keeps: a removed job still reads as cancelled. */
+interface CancelMarker {
+  owner: string | null;
+  createdAtMs: number;
+  job: Job;
+}
+
+/** One job as the store sees it, with what sorting and filtering need. */
+interface Entry {
+  job: Job;
+  owner: string | null;
+  createdAtMs: number;
+}
+
+const iso = (ms: number | undefined | null): string | null =>
+  typeof ms === 'number' && Number.isFinite(ms) && ms > 0 ? new Date(ms).toISOString() : null;
+
+const badRequest = (message: string) => new JobRequestError(400, 'bad_request', message);
+
+/** Orders ids as BullMQ creates them: numeric ids by value, others as strings. */
+function compareIds(a: string, b: string): number {
+  const na = /^\d+$/.test(a);
+  const nb = /^\d+$/.test(b);
+  if (na && nb) return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+  if (na !== nb) return na ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Newest first: by creation time, then by id. */
+function newestFirst(a: { createdAtMs: number; job: Job }, b: { createdAtMs: number; job: Job }): number {
+  return b.createdAtMs - a.createdAtMs || compareIds(b.job.id, a.job.id);
+}
+
+/** UTF-8 text as base64url (no Node `Buffer`, so the entry runs on edge runtimes too). */
+function toBase64Url(text: string): string {
+  let binary = '';
+  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+function fromBase64Url(value: string): string {
+  const binary = atob(value.replace(/-/g, '+').replace(/_/g, '/'));
+  return new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
+}
+
+function encodeCursor(entry: Entry): string {
+  return toBase64Url(JSON.stringify([entry.createdAtMs, entry.job.id]));
+}
+
+function decodeCursor(cursor: string): { createdAtMs: number; id: string } {
+  try {
+    if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw new Error('not base64url');
+    const value: unknown = JSON.parse(fromBase64Url(cursor));
+    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'number' && typeof value[1] === 'string') {
+      return { createdAtMs: value[0], id: value[1] };
+    }
+  } catch {
+    // falls through to the 400 below
+  }
+  throw badRequest('Malformed cursor');
+}
+
+function matchesMeta(job: Job, meta: Record<string, string> | undefined): boolean {
+  if (!meta) return true;
+  return Object.entries(meta).every(
+    ([key, value]) => !!job.meta && Object.prototype.hasOwnProperty.call(job.meta, key) && String(job.meta[key]) === String(value),
+  );
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+const isTerminalState = (state: JobState) => state === 'completed' || state === 'failed' || state === 'cancelled';
+
+/**
+ * Serves a BullMQ queue as a {@link JobStore} for `createJobHandler`.
+ *
+ * State mapping: waiting, prioritized, delayed, waiting-children and paused → `pending`;
+ * active → `processing`; completed → `completed`; failed → `failed`; a job cancelled
+ * through this store → `cancelled` (BullMQ has no such state: the store removes the job and
+ * keeps a marker in the Redis hash `<prefix>:<queue>:jobwatch:cancelled`).
+ *
+ * Fields: `progress` from numbers (see `progressScale`) or `{ progress, message }` objects;
+ * `retryCount` from `attemptsMade` (which also counts a successful attempt, so it is reduced by
+ * one once the job finished); `maxRetries` from `opts.attempts - 1`; `error` from
+ * `failedReason` only while the job is failed; times from `timestamp` / `processedOn` / `finishedOn`.
+ *
+ * Limitation: `list` and `getPendingCount` read every job of the requested BullMQ states
+ * (and every cancel marker) and filter and sort in memory: O(n) in the queue's size per call.
+ * Keep completed/failed jobs bounded with `removeOnComplete` / `removeOnFail`.
+ */
+export function createBullMQJobStore(options: BullMQJobStoreOptions): BullMQJobStore {
+  const { queue, owner: ownerOf, toResult, toMeta, progressScale = 100, cancelActive, cancelTimeoutMs = 5000 } = options;
+  const markerKey = queue.toKey('jobwatch:cancelled');
+
+  async function redis() {
+    return queue.getBackend().client;
+  }
+
+  async function readMarker(id: string): Promise<CancelMarker | null> {
+    const raw = await (await redis()).hget(markerKey, id);
+    return raw ? (JSON.parse(raw) as CancelMarker) : null;
+  }
+
+  async function readMarkers(): Promise<Map<string, CancelMarker>> {
+    const all = await (await redis()).hgetall(markerKey);
+    return new Map(Object.entries(all ?? {}).map(([id, raw]) => [id, JSON.parse(raw) as CancelMarker]));
+  }
+
+  async function writeMarker(marker: CancelMarker): Promise<void> {
+    await (await redis()).hset(markerKey, { [marker.job.id]: JSON.stringify(marker) });
+  }
+
+  async function dropMarker(id: string): Promise<void> {
+    await (await redis()).hdel(markerKey, id);
+  }
+
+  function progressOf(raw: unknown): { progress: number | null; message: string | null } {
+    const scale = (n: unknown): number | null =>
+      typeof n === 'number' && Number.isFinite(n) ? Math.min(1, Math.max(0, n / progressScale)) : null;
+    if (isPlainObject(raw)) {
+      return { progress: scale(raw.progress), message: typeof raw.message === 'string' ? raw.message : null };
+    }
+    return { progress: scale(raw), message: null };
+  }
+
+  function metaOf(bjob: BullJob): Record<string, JobMetaValue> | undefined {
+    if (toMeta) return toMeta(bjob);
+    const meta: unknown = isPlainObject(bjob.data) ? bjob.data.meta : undefined;
+    if (!isPlainObject(meta)) return undefined;
+    const out: Record<string, JobMetaValue> = {};
+    for (const [key, value] of Object.entries(meta)) {
+      if (value === null || ['string', 'number', 'boolean'].includes(typeof value)) out[key] = value as JobMetaValue;
+    }
+    return out;
+  }
+
+  function toEntry(bjob: BullJob, bullState: BullState): Entry {
+    const status = STATE_MAP[bullState];
+    const terminal = status === 'completed' || status === 'failed';
+    const { progress, message } = progressOf(bjob.progress);
+    const attemptsMade = bjob.attemptsMade ?? 0;
+    const attempts = bjob.opts?.attempts;
+    const createdAtMs = bjob.timestamp;
+    const processedOn = status === 'pending' ? undefined : bjob.processedOn;
+    const finishedOn = terminal ? bjob.finishedOn : undefined;
+    const updatedMs = Math.max(createdAtMs, processedOn ?? 0, finishedOn ?? 0);
+    const job: Job = {
+      id: String(bjob.id),
+      status,
+      progress: status === 'completed' ? 1 : progress,
+      progressMessage: message,
+      retryCount: terminal ? Math.max(0, attemptsMade - 1) : attemptsMade,
+      maxRetries: typeof attempts === 'number' && attempts > 0 ? attempts - 1 : 0,
+      error: status === 'failed' && bjob.failedReason ? { message: bjob.failedReason } : null,
+      createdAt: iso(createdAtMs)!,
+      updatedAt: iso(updatedMs)!,
+      startedAt: iso(processedOn),
+      finishedAt: iso(finishedOn),
+    };
+    const meta = metaOf(bjob);
+    if (meta) job.meta = meta;
+    if (status === 'completed') job.result = toResult ? toResult(bjob) : bjob.returnvalue;
+    return { job, owner: ownerOf(bjob), createdAtMs };
+  }
+
+  /** Reads one job (marker first); `null` when unknown or in no mapped state. */
+  async function readEntry(id: string): Promise<(Entry & { bjob?: BullJob }) | null> {
+    const marker = await readMarker(id);
+    if (marker) return { job: marker.job, owner: marker.owner, createdAtMs: marker.createdAtMs };
+    // The job hash and its state are two reads: read the state on both sides of the hash and
+    // retry when it moved, so a job never shows one state with another state's fields.
+    let bjob: BullJob | undefined;
+    let state = '';
+    for (let attempt = 0; ; attempt++) {
+      const before = await queue.getJobState(id);
+      bjob = await queue.getJob(id);
+      if (!bjob) return null;
+      state = await queue.getJobState(id);
+      if (state === before || attempt >= 4) break;
+    }
+    if (!(state in STATE_MAP)) return null;
+    // A cancel may have marked it between the two reads.
+    const late = await readMarker(id);
+    if (late) return { job: late.job, owner: late.owner, createdAtMs: late.createdAtMs };
+    return { ...toEntry(bjob, state as BullState), bjob };
+  }
+
+  async function readOwned(id: string, owner: string): Promise<Entry & { bjob?: BullJob }> {
+    const entry = await readEntry(id);
+    if (!entry || entry.owner === null || entry.owner !== owner) throw new JobNotFoundError(id);
+    return entry;
+  }
+
+  /** Every job of the given states (with markers), deduplicated; O(n). */
+  async function readAll(states: JobState[]): Promise<Entry[]> {
+    const bullStates = states.flatMap((state) => BULL_STATES_OF[state]);
+    const [markers, ...lists] = await Promise.all([
+      readMarkers(),
+      ...bullStates.map(async (state) => ({ state, jobs: (await queue.getJobs([state])) as BullJob[] })),
+    ]);
+    const seen = new Set<string>();
+    const entries: Entry[] = [];
+    for (const [id, marker] of markers) {
+      seen.add(id);
+      if (states.includes('cancelled')) entries.push({ job: marker.job, owner: marker.owner, createdAtMs: marker.createdAtMs });
+    }
+    for (const { state, jobs } of lists) {
+      for (const bjob of jobs) {
+        if (!bjob || bjob.id === undefined || seen.has(String(bjob.id))) continue;
+        seen.add(String(bjob.id));
+        entries.push(toEntry(bjob, state));
+      }
+    }
+    return entries;
+  }
+
+  async function getStatus(id: string, o: JobStoreRequestOptions): Promise<Job> {
+    return (await readOwned(id, o.owner)).job;
+  }
+
+  async function getStatuses(ids: string[], o: JobStoreRequestOptions): Promise<JobBatch> {
+    if (ids.length > MAX_LIMIT) throw badRequest(`At most ${MAX_LIMIT} ids`);
+    const results = await Promise.all(
+      ids.map((id) =>
+        readOwned(id, o.owner).then(
+          (entry) => entry.job,
+          (error: unknown) => {
+            if (error instanceof JobNotFoundError) return null;
+            throw error;
+          },
+        ),
+      ),
+    );
+    const jobs: Job[] = [];
+    const missing: string[] = [];
+    results.forEach((job, i) => (job ? jobs.push(job) : missing.push(ids[i]!)));
+    return { jobs, missing };
+  }
+
+  async function list(filter: JobFilter, o: JobStoreRequestOptions): Promise<JobPage> {
+    const { status, meta, cursor, limit = DEFAULT_LIMIT } = filter ?? {};
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+      throw badRequest(`limit must be an integer from 1 to ${MAX_LIMIT}`);
+    }
+    const statuses = status === undefined ? [] : ([] as JobState[]).concat(status);
+    for (const state of statuses) {
+      if (!ALL_STATES.includes(state)) throw badRequest(`Unknown status "${String(state)}"`);
+    }
+    const after = cursor === undefined ? null : decodeCursor(cursor);
+    const wanted = statuses.length === 0 ? ALL_STATES : statuses;
+    const matching = (await readAll(wanted))
+      .filter((entry) => entry.owner !== null && entry.owner === o.owner)
+      .filter((entry) => wanted.includes(entry.job.status) && matchesMeta(entry.job, meta))
+      .filter(
+        (entry) =>
+          !after ||
+          entry.createdAtMs < after.createdAtMs ||
+          (entry.createdAtMs === after.createdAtMs && compareIds(entry.job.id, after.id) < 0),
+      )
+      .sort(newestFirst);
+    const page = matching.slice(0, limit);
+    const last = page[page.length - 1];
+    return { jobs: page.map((entry) => entry.job), nextCursor: matching.length > limit && last ? encodeCursor(last) : null };
+  }
+
+  async function getPendingCount(filter: Pick<JobFilter, 'meta'>, o: JobStoreRequestOptions): Promise<PendingCount> {
+    const counts: PendingCount = { pending: 0, processing: 0 };
+    for (const entry of await readAll(['pending', 'processing'])) {
+      if (entry.owner === null || entry.owner !== o.owner || !matchesMeta(entry.job, filter?.meta)) continue;
+      if (entry.job.status === 'pending') counts.pending++;
+      else if (entry.job.status === 'processing') counts.processing++;
+    }
+    return counts;
+  }
+
+  function cancelledSnapshot(entry: Entry): CancelMarker {
+    const now = new Date().toISOString();
+    return {
+      owner: entry.owner,
+      createdAtMs: entry.createdAtMs,
+      job: { ...entry.job, status: 'cancelled', error: null, updatedAt: now, finishedAt: now },
+    };
+  }
+
+  const notCancellable = (id: string) => new JobRequestError(409, 'not_cancellable', `Job ${id} cannot be cancelled`);
+  const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+  async function cancel(id: string, o: JobStoreRequestOptions): Promise<Job> {
+    const entry = await readOwned(id, o.owner);
+    if (isTerminalState(entry.job.status) || !entry.bjob) throw notCancellable(id);
+    const marker = cancelledSnapshot(entry);
+    await writeMarker(marker);
+    if (entry.job.status === 'pending') {
+      try {
+        await entry.bjob.remove();
+        notify(id);
+        return marker.job;
+      } catch {
+        // A worker took it meanwhile: handle it as active below.
+      }
+    }
+    if (!cancelActive) {
+      await dropMarker(id);
+      throw notCancellable(id);
+    }
+    try {
+      await cancelActive(entry.bjob);
+      const deadline = Date.now() + cancelTimeoutMs;
+      for (;;) {
+        const state = await queue.getJobState(id);
+        if (state !== 'active') break;
+        if (Date.now() >= deadline) throw notCancellable(id);
+        await sleep(25);
+      }
+      await queue.remove(id).catch(() => 0);
+    } catch (error) {
+      await dropMarker(id);
+      notify(id);
+      throw error instanceof JobRequestError ? error : notCancellable(id);
+    }
+    notify(id);
+    return marker.job;
+  }
+
+  async function retry(id: string, o: JobStoreRequestOptions): Promise<Job> {
+    const entry = await readOwned(id, o.owner);
+    const notRetryable = () => new JobRequestError(409, 'not_retryable', `Job ${id} has not failed`);
+    if (entry.job.status !== 'failed' || !entry.bjob) throw notRetryable();
+    try {
+      await entry.bjob.retry('failed');
+    } catch {
+      throw notRetryable();
+    }
+    return getStatus(id, o);
+  }
+
+  // ---- push -------------------------------------------------------------------------------
+
+  type Subscriber = (id: string) => void;
+  const subscribers = new Map<string, Set<Subscriber>>();
+  let events: { close(): Promise<void> } | null = null;
+
+  function notify(id: string): void {
+    for (const subscriber of subscribers.get(id) ?? []) subscriber(id);
+  }
+
+  function ensureEvents(): void {
+    if (events) return;
+    const connection = options.connection ?? (queue.opts.connection as ConnectionOptions);
+    const reader = new QueueEvents(queue.name, {
+      connection,
+      ...(queue.opts.prefix ? { prefix: queue.opts.prefix } : {}),
+      lastEventId: `${Math.max(0, Date.now() - EVENTS_REPLAY_MS)}-0`,
+    });
+    events = reader;
+    reader.on('error', () => undefined);
+    for (const name of PUSH_EVENTS) {
+      reader.on(name as 'progress', (args: { jobId: string }) => notify(String(args.jobId)));
+    }
+  }
+
+  function subscribe(id: string, listener: JobSubscriptionListener, o: Pick<JobStoreRequestOptions, 'owner'>): () => void {
+    let open = true;
+    let last: string | null = null;
+    let chain = Promise.resolve();
+    const set = subscribers.get(id) ?? new Set<Subscriber>();
+    subscribers.set(id, set);
+
+    const stop = () => {
+      if (!open) return;
+      open = false;
+      set.delete(read);
+      if (set.size === 0 && subscribers.get(id) === set) subscribers.delete(id);
+    };
+
+    function read(): void {
+      chain = chain.then(async () => {
+        if (!open) return;
+        let job: Job;
+        try {
+          job = await getStatus(id, { owner: o.owner });
+        } catch (error) {
+          if (!open) return;
+          // After the first delivery a vanished job ends the subscription as unknown.
+          stop();
+          listener.error?.(error);
+          return;
+        }
+        if (!open) return;
+        const serialized = JSON.stringify(job);
+        if (serialized === last) return;
+        last = serialized;
+        if (isTerminalState(job.status)) stop();
+        listener.next(job);
+      });
+    }
+
+    // Listen before the snapshot read, so no change falls between them.
+    set.add(read);
+    ensureEvents();
+    read();
+    return stop;
+  }
+
+  async function close(): Promise<void> {
+    subscribers.clear();
+    const current = events;
+    events = null;
+    await current?.close();
+  }
+
+  return { getStatus, getStatuses, list, getPendingCount, cancel, retry, subscribe, close };
+}
