@@ -1,70 +1,26 @@
 // @vitest-environment node
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { Queue, Worker, type Job as BullJob } from 'bullmq';
 import { afterAll, beforeAll } from 'vitest';
 import { createBullMQJobStore } from '../../src/bullmq';
 import { describeJobStoreConformance } from '../support/jobStoreConformance';
+import { startRedis, type TestRedis } from '../support/redis';
 
 /**
  * The shared JobStore conformance suite against a real Redis (Debian's redis-server on a
  * unix socket in a temp dir, started here and stopped after). No mocks, nothing skipped:
- * without redis-server every test fails with the message below.
+ * without redis-server every test fails with an install hint.
  */
-let dir = '';
+let redis: TestRedis | undefined;
 let socket = '';
 let counter = 0;
 
 beforeAll(async () => {
-  try {
-    execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
-  } catch {
-    throw new Error(
-      'redis-server is not installed: the BullMQ store tests need a real Redis. ' +
-        'Install it with `apt-get install -y --no-install-recommends redis-server` (.ci/run does).',
-    );
-  }
-  dir = mkdtempSync(path.join(tmpdir(), 'jobwatch-redis-'));
-  socket = path.join(dir, 'r.sock');
-  execFileSync('redis-server', [
-    '--port', '0',
-    '--unixsocket', socket,
-    '--save', '',
-    '--appendonly', 'no',
-    '--dir', dir,
-    '--pidfile', path.join(dir, 'r.pid'),
-    '--daemonize', 'yes',
-  ]);
-  const deadline = Date.now() + 5000;
-  while (!existsSync(socket) || !existsSync(path.join(dir, 'r.pid'))) {
-    if (Date.now() > deadline) throw new Error(`redis-server did not open ${socket} within 5 s`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+  redis = await startRedis();
+  socket = redis.socket;
 }, 15_000);
 
 afterAll(async () => {
-  if (!dir) return;
-  const pidFile = path.join(dir, 'r.pid');
-  if (existsSync(pidFile)) {
-    const pid = Number(readFileSync(pidFile, 'utf8').trim());
-    try {
-      process.kill(pid, 'SIGTERM');
-    } catch {
-      // already gone
-    }
-    const deadline = Date.now() + 5000;
-    while (Date.now() < deadline) {
-      try {
-        process.kill(pid, 0);
-      } catch {
-        break;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-  }
-  rmSync(dir, { recursive: true, force: true });
+  await redis?.stop();
 });
 
 /** Jobs are created delayed (pending) far in the future; `start` promotes one and takes it by hand. */

@@ -1,0 +1,69 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+/** A real Redis server (Debian's redis-server) on a unix socket in a temp dir. */
+export interface TestRedis {
+  /** Path of the unix socket: `{ path: socket }` as ioredis / BullMQ connection options. */
+  socket: string;
+  /** Stops the server and removes its directory. */
+  stop(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Starts a throw-away redis-server (no persistence) and waits until its socket is open.
+ * Fails with an install hint when redis-server is missing: these tests never mock Redis.
+ */
+export async function startRedis(): Promise<TestRedis> {
+  try {
+    execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
+  } catch {
+    throw new Error(
+      'redis-server is not installed: the BullMQ store tests need a real Redis. ' +
+        'Install it with `apt-get install -y --no-install-recommends redis-server` (.ci/run does).',
+    );
+  }
+  const dir = mkdtempSync(path.join(tmpdir(), 'jobwatch-redis-'));
+  const socket = path.join(dir, 'r.sock');
+  const pidFile = path.join(dir, 'r.pid');
+  execFileSync('redis-server', [
+    '--port', '0',
+    '--unixsocket', socket,
+    '--save', '',
+    '--appendonly', 'no',
+    '--dir', dir,
+    '--pidfile', pidFile,
+    '--daemonize', 'yes',
+  ]);
+  const deadline = Date.now() + 5000;
+  while (!existsSync(socket) || !existsSync(pidFile)) {
+    if (Date.now() > deadline) throw new Error(`redis-server did not open ${socket} within 5 s`);
+    await sleep(20);
+  }
+
+  async function stop(): Promise<void> {
+    if (existsSync(pidFile)) {
+      const pid = Number(readFileSync(pidFile, 'utf8').trim());
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+      const until = Date.now() + 5000;
+      while (Date.now() < until) {
+        try {
+          process.kill(pid, 0);
+        } catch {
+          break;
+        }
+        await sleep(20);
+      }
+    }
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  return { socket, stop };
+}
