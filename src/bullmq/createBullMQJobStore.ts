@@ -40,15 +40,20 @@ export interface BullMQJobStoreOptions {
   connection?: ConnectionOptions;
   /**
    * Cooperative cancellation of an active job. BullMQ cannot remove a job while a worker
-   * holds its lock, so without this hook cancelling an active job rejects with
-   * `JobRequestError(409, 'not_cancellable')`. With it, the store marks the job cancelled,
-   * calls the hook (which must make the worker stop the job, e.g. by publishing to your
-   * workers, which call `worker.cancelJob(id)` or throw from the processor), then waits up to
-   * `cancelTimeoutMs` for the job to leave the active state and removes it. When the job is
-   * still active after that, the mark is withdrawn and the cancel rejects with 409
-   * `not_cancellable`: a job that keeps running is never reported cancelled.
+   * holds its lock, so without this option cancelling an active job rejects with
+   * `JobRequestError(409, 'not_cancellable')`.
+   *
+   * - `'workers'`: the store adds the job id to the Redis stream
+   *   `<prefix>:<queue>:jobwatch:cancel`; workers that run {@link listenForCancels} abort the
+   *   job's processor through its `AbortSignal` (`worker.cancelJob(id)`), in any process.
+   * - A function: your own signal to the worker (it must make the worker stop the job).
+   *
+   * Either way the store then waits up to `cancelTimeoutMs` for the job to leave the active
+   * state and removes it. When the job is still active after that, or it completed meanwhile,
+   * the cancel rejects with 409 `not_cancellable`: a job that keeps running (or finished) is
+   * never reported cancelled, and readers see its real state while the cancel is under way.
    */
-  cancelActive?: (job: BullJob) => Promise<void> | void;
+  cancelActive?: 'workers' | ((job: BullJob) => Promise<void> | void);
   /** How long a cooperative cancel waits for the worker to stop the job. Default 5000 ms. */
   cancelTimeoutMs?: number;
 }
@@ -87,6 +92,8 @@ const DEFAULT_LIMIT = 20;
 const MAX_LIMIT = 100;
 /** QueueEvents start this far back, so no event between `subscribe` and the first read is missed (clock skew margin). */
 const EVENTS_REPLAY_MS = 5000;
+/** The Redis stream (under the queue's keys) to which `cancelActive: 'workers'` adds the ids to cancel. */
+export const CANCEL_STREAM = 'jobwatch:cancel';
 const PUSH_EVENTS = ['progress', 'active', 'completed', 'failed', 'removed', 'waiting', 'delayed'] as const;
 
 /** What the cancel marker keeps: a removed job still reads as cancelled. */
@@ -94,6 +101,11 @@ interface CancelMarker {
   owner: string | null;
   createdAtMs: number;
   job: Job;
+  /**
+   * A cancel is under way: readers show the job's real state (it may still complete) unless
+   * the job is gone (removed by the cancel) or failed (stopped by it).
+   */
+  pending?: boolean;
 }
 
 /** One job as the store sees it, with what sorting and filtering need. */
@@ -256,10 +268,23 @@ export function createBullMQJobStore(options: BullMQJobStoreOptions): BullMQJobS
     return { job, owner: ownerOf(bjob), createdAtMs };
   }
 
+  function markerEntry(marker: CancelMarker): Entry {
+    return { job: marker.job, owner: marker.owner, createdAtMs: marker.createdAtMs };
+  }
+
+  /**
+   * What a job under a cancel that is still under way reads as: cancelled once it is gone or
+   * failed (the cancel stopped it and is about to remove it), else its real state.
+   */
+  function underCancel(marker: CancelMarker, entry: Entry | null): Entry | null {
+    if (!entry || entry.job.status === 'failed') return markerEntry(marker);
+    return entry;
+  }
+
   /** Reads one job (marker first); `null` when unknown or in no mapped state. */
   async function readEntry(id: string): Promise<(Entry & { bjob?: BullJob }) | null> {
     const marker = await readMarker(id);
-    if (marker) return { job: marker.job, owner: marker.owner, createdAtMs: marker.createdAtMs };
+    if (marker && !marker.pending) return markerEntry(marker);
     // The job hash and its state are two reads: read the state on both sides of the hash and
     // retry when it moved, so a job never shows one state with another state's fields.
     let bjob: BullJob | undefined;
@@ -267,15 +292,15 @@ export function createBullMQJobStore(options: BullMQJobStoreOptions): BullMQJobS
     for (let attempt = 0; ; attempt++) {
       const before = await queue.getJobState(id);
       bjob = await queue.getJob(id);
-      if (!bjob) return null;
+      if (!bjob) break;
       state = await queue.getJobState(id);
       if (state === before || attempt >= 4) break;
     }
-    if (!(state in STATE_MAP)) return null;
-    // A cancel may have marked it between the two reads.
+    const entry = bjob && state in STATE_MAP ? { ...toEntry(bjob, state as BullState), bjob } : null;
+    // A cancel may have marked (or finished) it between the reads.
     const late = await readMarker(id);
-    if (late) return { job: late.job, owner: late.owner, createdAtMs: late.createdAtMs };
-    return { ...toEntry(bjob, state as BullState), bjob };
+    if (late && !late.pending) return markerEntry(late);
+    return late ? underCancel(late, entry) : entry;
   }
 
   async function readOwned(id: string, owner: string): Promise<Entry & { bjob?: BullJob }> {
@@ -294,15 +319,24 @@ export function createBullMQJobStore(options: BullMQJobStoreOptions): BullMQJobS
     const seen = new Set<string>();
     const entries: Entry[] = [];
     for (const [id, marker] of markers) {
+      if (marker.pending) continue;
       seen.add(id);
-      if (states.includes('cancelled')) entries.push({ job: marker.job, owner: marker.owner, createdAtMs: marker.createdAtMs });
+      if (states.includes('cancelled')) entries.push(markerEntry(marker));
     }
     for (const { state, jobs } of lists) {
       for (const bjob of jobs) {
         if (!bjob || bjob.id === undefined || seen.has(String(bjob.id))) continue;
-        seen.add(String(bjob.id));
-        entries.push(toEntry(bjob, state));
+        const id = String(bjob.id);
+        seen.add(id);
+        const marker = markers.get(id);
+        const entry = marker ? underCancel(marker, toEntry(bjob, state)) : toEntry(bjob, state);
+        if (entry && states.includes(entry.job.status)) entries.push(entry);
       }
+    }
+    // A cancel under way whose job is in none of the lists read: gone (cancelled) or elsewhere.
+    for (const [id, marker] of markers) {
+      if (!marker.pending || seen.has(id) || !states.includes('cancelled')) continue;
+      if ((await queue.getJobState(id)) === 'unknown') entries.push(markerEntry(marker));
     }
     return entries;
   }
@@ -366,53 +400,75 @@ export function createBullMQJobStore(options: BullMQJobStoreOptions): BullMQJobS
     return counts;
   }
 
-  function cancelledSnapshot(entry: Entry): CancelMarker {
+  function cancelledMarker(entry: Entry): CancelMarker {
     const now = new Date().toISOString();
     return {
       owner: entry.owner,
       createdAtMs: entry.createdAtMs,
       job: { ...entry.job, status: 'cancelled', error: null, updatedAt: now, finishedAt: now },
+      pending: true,
     };
   }
 
   const notCancellable = (id: string) => new JobRequestError(409, 'not_cancellable', `Job ${id} cannot be cancelled`);
   const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+  const cancelStream = queue.toKey(CANCEL_STREAM);
+
+  /** Tells the worker running `bjob` to stop it. */
+  async function signalWorker(bjob: BullJob): Promise<void> {
+    if (cancelActive === 'workers') {
+      await (await redis()).xadd(cancelStream, '*', { jobId: String(bjob.id) }, { MAXLEN: 1000, approximate: true });
+    } else {
+      await cancelActive?.(bjob);
+    }
+  }
+
+  /** Waits for the worker to stop the job; rejects with 409 when it keeps running or completed. */
+  async function stopActive(id: string): Promise<void> {
+    const deadline = Date.now() + cancelTimeoutMs;
+    let state = await queue.getJobState(id);
+    while (state === 'active') {
+      if (Date.now() >= deadline) throw notCancellable(id);
+      await sleep(25);
+      state = await queue.getJobState(id);
+    }
+    if (state === 'completed') throw notCancellable(id);
+    // A retry may have put it back in the queue, where another worker can take it: remove()
+    // answers 0 while a lock is held.
+    if ((await queue.remove(id)) !== 1 && (await queue.getJobState(id)) !== 'unknown') throw notCancellable(id);
+  }
 
   async function cancel(id: string, o: JobStoreRequestOptions): Promise<Job> {
     const entry = await readOwned(id, o.owner);
     if (isTerminalState(entry.job.status) || !entry.bjob) throw notCancellable(id);
-    const marker = cancelledSnapshot(entry);
+    const marker = cancelledMarker(entry);
+    // Marked before the job goes, so a job removed by the cancel never reads as vanished;
+    // `pending` until it is gone, so readers never see "cancelled" for a job that goes on.
     await writeMarker(marker);
+    let removed = false;
     if (entry.job.status === 'pending') {
       try {
         await entry.bjob.remove();
-        notify(id);
-        return marker.job;
+        removed = true;
       } catch {
         // A worker took it meanwhile: handle it as active below.
       }
     }
-    if (!cancelActive) {
-      await dropMarker(id);
-      throw notCancellable(id);
-    }
-    try {
-      await cancelActive(entry.bjob);
-      const deadline = Date.now() + cancelTimeoutMs;
-      for (;;) {
-        const state = await queue.getJobState(id);
-        if (state !== 'active') break;
-        if (Date.now() >= deadline) throw notCancellable(id);
-        await sleep(25);
+    if (!removed) {
+      try {
+        if (!cancelActive) throw notCancellable(id);
+        await signalWorker(entry.bjob);
+        await stopActive(id);
+      } catch (error) {
+        await dropMarker(id);
+        notify(id);
+        throw error instanceof JobRequestError ? error : notCancellable(id);
       }
-      await queue.remove(id).catch(() => 0);
-    } catch (error) {
-      await dropMarker(id);
-      notify(id);
-      throw error instanceof JobRequestError ? error : notCancellable(id);
     }
+    const done: CancelMarker = { owner: marker.owner, createdAtMs: marker.createdAtMs, job: marker.job };
+    await writeMarker(done);
     notify(id);
-    return marker.job;
+    return done.job;
   }
 
   async function retry(id: string, o: JobStoreRequestOptions): Promise<Job> {

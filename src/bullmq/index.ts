@@ -2,5 +2,7 @@
  * `jobwatch/bullmq`: serve a BullMQ queue as a JobStore for `createJobHandler`.
  * Needs the optional peers `bullmq` and `ioredis`.
  */
-export { createBullMQJobStore } from './createBullMQJobStore';
+export { CANCEL_STREAM, createBullMQJobStore } from './createBullMQJobStore';
 export type { BullMQJobStore, BullMQJobStoreOptions } from './createBullMQJobStore';
+export { listenForCancels } from './listenForCancels';
+export type { CancelListener, ListenForCancelsOptions } from './listenForCancels';
