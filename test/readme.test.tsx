@@ -41,6 +41,10 @@ describe('README', () => {
     'progress.tsx',
     'history.tsx',
     'tracked.tsx',
+    'bullmq-queue.ts',
+    'bullmq-route.ts',
+    'bullmq-start-route.ts',
+    'bullmq-worker.ts',
   ])('quotes examples/%s verbatim', (file) => {
     expect(readme).toContain(example(file));
   });

@@ -60,7 +60,7 @@ export interface BullMQJobStoreOptions {
 
 /** A {@link JobStore} backed by a BullMQ queue; `close()` stops its event reader. */
 export type BullMQJobStore = JobStore &
-  Required<Pick<JobStore, 'getStatuses' | 'cancel' | 'retry' | 'subscribe'>> & {
+  Required<Pick<JobStore, 'getStatuses' | 'cancel' | 'retry' | 'subscribe' | 'logPosition' | 'changedSince'>> & {
     /** Closes the `QueueEvents` reader used by `subscribe` (the queue itself is yours to close). */
     close(): Promise<void>;
   };
@@ -94,7 +94,62 @@ const MAX_LIMIT = 100;
 const EVENTS_REPLAY_MS = 5000;
 /** The Redis stream (under the queue's keys) to which `cancelActive: 'workers'` adds the ids to cancel. */
 export const CANCEL_STREAM = 'jobwatch:cancel';
-const PUSH_EVENTS = ['progress', 'active', 'completed', 'failed', 'removed', 'waiting', 'delayed'] as const;
+const PUSH_EVENTS = ['progress', 'active', 'completed', 'failed', 'removed', 'waiting', 'delayed', 'stalled'] as const;
+/** How soon a subscription whose read failed reads again, and how often a lost Redis is probed. */
+const RETRY_READ_MS = 1000;
+/** A Redis stream id. */
+const STREAM_ID = /^[0-9]{1,20}-[0-9]{1,20}$/;
+/** `changedSince` gives up (and everything is sent again) beyond this many events to look through. */
+const CHANGED_SINCE_MAX_SCAN = 100_000;
+
+const LOG_POSITION_LUA = `
+local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+if #last == 0 then return '0-0' end
+return last[1][1]
+`;
+
+/** KEYS[1] the event stream; ARGV[1] a stream id; ARGV[2] how many entries to scan at most; ARGV[3..] job ids. */
+const CHANGED_SINCE_LUA = `
+local function parse(id)
+  local ms, seq = string.match(id, '^(%d+)-(%d+)$')
+  return tonumber(ms), tonumber(seq)
+end
+local function before(a, b)
+  local am, as = parse(a)
+  local bm, bs = parse(b)
+  return am < bm or (am == bm and as < bs)
+end
+local since = ARGV[1]
+local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
+if #first == 0 then return false end
+-- Entries after 'since' may have been trimmed away: cannot tell.
+if before(since, first[1][1]) then return false end
+local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+-- A position this stream never reached (another Redis, a forged id): cannot tell.
+if before(last[1][1], since) then return false end
+local wanted = {}
+for i = 3, #ARGV do wanted[ARGV[i]] = true end
+local out = {}
+local cursor = since
+local budget = tonumber(ARGV[2])
+while true do
+  local batch = redis.call('XRANGE', KEYS[1], '(' .. cursor, '+', 'COUNT', 1000)
+  if #batch == 0 then break end
+  budget = budget - #batch
+  if budget < 0 then return false end
+  for _, entry in ipairs(batch) do
+    local fields = entry[2]
+    for j = 1, #fields, 2 do
+      if fields[j] == 'jobId' and wanted[fields[j + 1]] then
+        out[#out + 1] = fields[j + 1]
+        wanted[fields[j + 1]] = nil
+      end
+    end
+    cursor = entry[1]
+  end
+end
+return out
+`;
 
 /** What the cancel marker keeps: a removed job still reads as cancelled. */
 interface CancelMarker {
@@ -174,6 +229,17 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/**
+ * Orders a job's states across attempts, which BullMQ's times cannot (a job back in the queue
+ * after a stall or a failed attempt keeps its old times): every move to active counts an
+ * attempt started; within one, processing < back to pending < finished. Progress within an
+ * attempt has no counter: equal versions fall back to `updatedAt` and content.
+ */
+function versionOf(attemptsStarted: number | undefined, status: JobState): number {
+  const phase = status === 'processing' ? 0 : status === 'pending' ? 1 : 2;
+  return Math.max(0, attemptsStarted ?? 0) * 3 + phase;
+}
+
 const isTerminalState = (state: JobState) => state === 'completed' || state === 'failed' || state === 'cancelled';
 
 /**
@@ -184,7 +250,8 @@ const isTerminalState = (state: JobState) => state === 'completed' || state === 
  * through this store → `cancelled` (BullMQ has no such state: the store removes the job and
  * keeps a marker in the Redis hash `<prefix>:<queue>:jobwatch:cancelled`).
  *
- * Fields: `progress` from numbers (see `progressScale`) or `{ progress, message }` objects;
+ * Fields: `progress` from numbers (see `progressScale`; BullMQ's initial plain `0` reads as
+ * `null`, unknown, until the worker reports) or `{ progress, message }` objects;
  * `retryCount` from `attemptsMade` (which also counts a successful attempt, so it is reduced by
  * one once the job finished); `maxRetries` from `opts.attempts - 1`; `error` from
  * `failedReason` only while the job is failed; times from `timestamp` / `processedOn` / `finishedOn`.
@@ -225,7 +292,8 @@ export function createBullMQJobStore(options: BullMQJobStoreOptions): BullMQJobS
     if (isPlainObject(raw)) {
       return { progress: scale(raw.progress), message: typeof raw.message === 'string' ? raw.message : null };
     }
-    return { progress: scale(raw), message: null };
+    // BullMQ starts every job at the number 0: until the worker reports, progress is unknown.
+    return { progress: raw === 0 ? null : scale(raw), message: null };
   }
 
   function metaOf(bjob: BullJob): Record<string, JobMetaValue> | undefined {
@@ -248,12 +316,15 @@ export function createBullMQJobStore(options: BullMQJobStoreOptions): BullMQJobS
     const createdAtMs = bjob.timestamp;
     const processedOn = status === 'pending' ? undefined : bjob.processedOn;
     const finishedOn = terminal ? bjob.finishedOn : undefined;
-    const updatedMs = Math.max(createdAtMs, processedOn ?? 0, finishedOn ?? 0);
+    // The raw times, whatever the state: a job back in the queue (stalled, retrying) must not
+    // look older than the attempt it left.
+    const updatedMs = Math.max(createdAtMs, bjob.processedOn ?? 0, finishedOn ?? 0);
     const job: Job = {
       id: String(bjob.id),
       status,
-      progress: status === 'completed' ? 1 : progress,
-      progressMessage: message,
+      // A job back in the queue still holds its last attempt's progress: not this attempt's.
+      progress: status === 'completed' ? 1 : status === 'pending' ? null : progress,
+      progressMessage: status === 'pending' ? null : message,
       retryCount: terminal ? Math.max(0, attemptsMade - 1) : attemptsMade,
       maxRetries: typeof attempts === 'number' && attempts > 0 ? attempts - 1 : 0,
       error: status === 'failed' && bjob.failedReason ? { message: bjob.failedReason } : null,
@@ -261,6 +332,7 @@ export function createBullMQJobStore(options: BullMQJobStoreOptions): BullMQJobS
       updatedAt: iso(updatedMs)!,
       startedAt: iso(processedOn),
       finishedAt: iso(finishedOn),
+      version: versionOf(bjob.attemptsStarted, status),
     };
     const meta = metaOf(bjob);
     if (meta) job.meta = meta;
@@ -405,7 +477,14 @@ export function createBullMQJobStore(options: BullMQJobStoreOptions): BullMQJobS
     return {
       owner: entry.owner,
       createdAtMs: entry.createdAtMs,
-      job: { ...entry.job, status: 'cancelled', error: null, updatedAt: now, finishedAt: now },
+      job: {
+        ...entry.job,
+        status: 'cancelled',
+        error: null,
+        updatedAt: now,
+        finishedAt: now,
+        version: Math.floor((entry.job.version ?? 0) / 3) * 3 + 2,
+      },
       pending: true,
     };
   }
@@ -417,7 +496,9 @@ export function createBullMQJobStore(options: BullMQJobStoreOptions): BullMQJobS
   /** Tells the worker running `bjob` to stop it. */
   async function signalWorker(bjob: BullJob): Promise<void> {
     if (cancelActive === 'workers') {
-      await (await redis()).xadd(cancelStream, '*', { jobId: String(bjob.id) }, { MAXLEN: 1000, approximate: true });
+      // With the job's creation time: a job added again under the same id is not the one cancelled.
+      const fields = { jobId: String(bjob.id), timestamp: String(bjob.timestamp) };
+      await (await redis()).xadd(cancelStream, '*', fields, { MAXLEN: 1000, approximate: true });
     } else {
       await cancelActive?.(bjob);
     }
@@ -483,80 +564,206 @@ export function createBullMQJobStore(options: BullMQJobStoreOptions): BullMQJobS
     return getStatus(id, o);
   }
 
-  // ---- push -------------------------------------------------------------------------------
+  // ---- change log ------------------------------------------------------------------------
 
-  type Subscriber = (id: string) => void;
-  const subscribers = new Map<string, Set<Subscriber>>();
-  let events: { close(): Promise<void> } | null = null;
+  const eventsKey = queue.toKey('events');
+  const scripted = new WeakSet<object>();
 
-  function notify(id: string): void {
-    for (const subscriber of subscribers.get(id) ?? []) subscriber(id);
+  /** The queue's client, with the two read-only scripts below defined on it. */
+  async function scriptClient() {
+    const client = await redis();
+    if (!scripted.has(client)) {
+      client.defineCommand('jobwatchLogPosition', { numberOfKeys: 1, lua: LOG_POSITION_LUA, readOnly: true });
+      client.defineCommand('jobwatchChangedSince', { numberOfKeys: 1, lua: CHANGED_SINCE_LUA, readOnly: true });
+      scripted.add(client);
+    }
+    return client;
   }
 
-  function ensureEvents(): void {
-    if (events) return;
+  /** The id of the newest entry of BullMQ's event stream (`0-0` when empty): the store's change-log position. */
+  async function logPosition(): Promise<string> {
+    const answer: unknown = await (await scriptClient()).runCommand('jobwatchLogPosition', [eventsKey]);
+    return typeof answer === 'string' && STREAM_ID.test(answer) ? answer : '0-0';
+  }
+
+  /** Which of `ids` have an entry in BullMQ's event stream after `position`; `null` when it cannot tell. */
+  async function changedSince(ids: string[], position: string): Promise<string[] | null> {
+    if (!STREAM_ID.test(position) || ids.length === 0) return ids.length === 0 ? [] : null;
+    const answer: unknown = await (await scriptClient()).runCommand('jobwatchChangedSince', [
+      eventsKey,
+      position,
+      CHANGED_SINCE_MAX_SCAN,
+      ...ids,
+    ]);
+    return Array.isArray(answer) ? answer.map(String) : null;
+  }
+
+  // ---- push -------------------------------------------------------------------------------
+
+  interface Subscription {
+    id: string;
+    owner: string;
+    listener: JobSubscriptionListener;
+    /** The last job delivered, serialized (nothing unchanged is delivered twice). */
+    last: string | null;
+    open: boolean;
+    retry: ReturnType<typeof setTimeout> | undefined;
+  }
+
+  /** A job to read and deliver: after an event (with its stream id), or for one subscription only. */
+  interface Pending {
+    id: string;
+    position: string | null;
+    only?: Subscription;
+  }
+
+  const subscriptions = new Map<string, Set<Subscription>>();
+  let reader: { close(): Promise<void> } | null = null;
+  let pending: Pending[] = [];
+  let draining = false;
+  /** The event reader lost Redis: subscribers were told, and reads resume once Redis answers. */
+  let down = false;
+  let recovery: ReturnType<typeof setInterval> | undefined;
+
+  function enqueue(item: Pending): void {
+    pending.push(item);
+    void drain();
+  }
+
+  function notify(id: string): void {
+    if (subscriptions.has(id)) enqueue({ id, position: null });
+  }
+
+  function closeSubscription(sub: Subscription): void {
+    if (!sub.open) return;
+    sub.open = false;
+    clearTimeout(sub.retry);
+    const set = subscriptions.get(sub.id);
+    set?.delete(sub);
+    if (set && set.size === 0) subscriptions.delete(sub.id);
+  }
+
+  /**
+   * Reads and delivers in batches, one batch at a time, in the event stream's order. Every job
+   * a batch names is read after all of its events happened, so the position handed to the
+   * listeners (the batch's newest stream id) vouches that every change up to it has been
+   * delivered: a client resuming from it through any instance misses nothing.
+   */
+  async function drain(): Promise<void> {
+    if (draining) return;
+    draining = true;
+    try {
+      while (pending.length > 0) {
+        const batch = pending;
+        pending = [];
+        let position: string | null = null;
+        const targets = new Map<string, Set<Subscription>>();
+        for (const item of batch) {
+          if (item.position !== null) position = item.position;
+          const subs = item.only ? (item.only.open ? [item.only] : []) : [...(subscriptions.get(item.id) ?? [])];
+          if (subs.length === 0) continue;
+          const set = targets.get(item.id) ?? new Set<Subscription>();
+          for (const sub of subs) set.add(sub);
+          targets.set(item.id, set);
+        }
+        const ids = [...targets.keys()];
+        const reads = await Promise.all(
+          ids.map((id) =>
+            readEntry(id).then(
+              (entry) => ({ entry, error: null as unknown }),
+              (error: unknown) => ({ entry: null, error: error ?? new Error('read failed') }),
+            ),
+          ),
+        );
+        ids.forEach((id, i) => {
+          for (const sub of targets.get(id) ?? []) deliver(sub, reads[i]!, position);
+        });
+      }
+    } finally {
+      draining = false;
+    }
+  }
+
+  function deliver(sub: Subscription, read: { entry: Entry | null; error: unknown }, position: string | null): void {
+    if (!sub.open) return;
+    if (read.error) {
+      // Redis did not answer: say so, keep the subscription, read again in a second.
+      sub.listener.disconnected?.(read.error);
+      clearTimeout(sub.retry);
+      sub.retry = setTimeout(() => enqueue({ id: sub.id, position: null, only: sub }), RETRY_READ_MS);
+      return;
+    }
+    const entry = read.entry;
+    if (!entry || entry.owner === null || entry.owner !== sub.owner) {
+      closeSubscription(sub);
+      sub.listener.error?.(new JobNotFoundError(sub.id));
+      return;
+    }
+    const serialized = JSON.stringify(entry.job);
+    if (serialized === sub.last) return;
+    sub.last = serialized;
+    if (isTerminalState(entry.job.status)) closeSubscription(sub);
+    sub.listener.next(entry.job, position === null ? undefined : { position });
+  }
+
+  /** While Redis is away: probe every second; once it answers, read every subscribed job again. */
+  function onReaderError(error: unknown): void {
+    if (!down) {
+      down = true;
+      for (const set of subscriptions.values()) for (const sub of set) sub.listener.disconnected?.(error);
+    }
+    recovery ??= setInterval(() => {
+      logPosition().then(
+        () => {
+          if (!down) return;
+          down = false;
+          clearInterval(recovery);
+          recovery = undefined;
+          for (const id of subscriptions.keys()) enqueue({ id, position: null });
+        },
+        () => undefined,
+      );
+    }, RETRY_READ_MS);
+  }
+
+  function ensureReader(): void {
+    if (reader) return;
     const connection = options.connection ?? (queue.opts.connection as ConnectionOptions);
-    const reader = new QueueEvents(queue.name, {
+    const events = new QueueEvents(queue.name, {
       connection,
       ...(queue.opts.prefix ? { prefix: queue.opts.prefix } : {}),
       lastEventId: `${Math.max(0, Date.now() - EVENTS_REPLAY_MS)}-0`,
     });
-    events = reader;
-    reader.on('error', () => undefined);
+    reader = events;
+    events.on('error', onReaderError);
     for (const name of PUSH_EVENTS) {
-      reader.on(name as 'progress', (args: { jobId: string }) => notify(String(args.jobId)));
+      events.on(name as 'progress', (args: { jobId: string }, streamId: string) => {
+        const id = String(args.jobId);
+        if (subscriptions.has(id)) enqueue({ id, position: STREAM_ID.test(streamId) ? streamId : null });
+      });
     }
   }
 
   function subscribe(id: string, listener: JobSubscriptionListener, o: Pick<JobStoreRequestOptions, 'owner'>): () => void {
-    let open = true;
-    let last: string | null = null;
-    let chain = Promise.resolve();
-    const set = subscribers.get(id) ?? new Set<Subscriber>();
-    subscribers.set(id, set);
-
-    const stop = () => {
-      if (!open) return;
-      open = false;
-      set.delete(read);
-      if (set.size === 0 && subscribers.get(id) === set) subscribers.delete(id);
-    };
-
-    function read(): void {
-      chain = chain.then(async () => {
-        if (!open) return;
-        let job: Job;
-        try {
-          job = await getStatus(id, { owner: o.owner });
-        } catch (error) {
-          if (!open) return;
-          // After the first delivery a vanished job ends the subscription as unknown.
-          stop();
-          listener.error?.(error);
-          return;
-        }
-        if (!open) return;
-        const serialized = JSON.stringify(job);
-        if (serialized === last) return;
-        last = serialized;
-        if (isTerminalState(job.status)) stop();
-        listener.next(job);
-      });
-    }
-
-    // Listen before the snapshot read, so no change falls between them.
-    set.add(read);
-    ensureEvents();
-    read();
-    return stop;
+    const sub: Subscription = { id, owner: o.owner, listener, last: null, open: true, retry: undefined };
+    const set = subscriptions.get(id) ?? new Set<Subscription>();
+    subscriptions.set(id, set);
+    // Listening before the first read, so no change falls between them.
+    set.add(sub);
+    ensureReader();
+    enqueue({ id, position: null, only: sub });
+    return () => closeSubscription(sub);
   }
 
   async function close(): Promise<void> {
-    subscribers.clear();
-    const current = events;
-    events = null;
+    for (const set of [...subscriptions.values()]) for (const sub of [...set]) closeSubscription(sub);
+    pending = [];
+    clearInterval(recovery);
+    recovery = undefined;
+    const current = reader;
+    reader = null;
     await current?.close();
   }
 
-  return { getStatus, getStatuses, list, getPendingCount, cancel, retry, subscribe, close };
+  return { getStatus, getStatuses, list, getPendingCount, cancel, retry, subscribe, logPosition, changedSince, close };
 }

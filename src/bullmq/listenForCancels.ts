@@ -21,18 +21,27 @@ const BLOCK_MS = 5000;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+interface CancelEntry {
+  entryId: string;
+  jobId: string | null;
+  /** The cancelled job's creation time (BullMQ's `timestamp`), when given. */
+  timestamp: string | null;
+}
+
 /** `[[key, [[entryId, [field, value, …]], …]], …]` (what XREAD answers) as entries. */
-function entriesOf(answer: unknown): { entryId: string; jobId: string | null }[] {
-  const out: { entryId: string; jobId: string | null }[] = [];
+function entriesOf(answer: unknown): CancelEntry[] {
+  const out: CancelEntry[] = [];
   if (!Array.isArray(answer)) return out;
   for (const stream of answer) {
     if (!Array.isArray(stream) || !Array.isArray(stream[1])) continue;
     for (const entry of stream[1] as unknown[]) {
       if (!Array.isArray(entry) || typeof entry[0] !== 'string' || !Array.isArray(entry[1])) continue;
       const fields = entry[1] as unknown[];
-      const at = fields.indexOf('jobId');
-      const jobId = at >= 0 && typeof fields[at + 1] === 'string' ? (fields[at + 1] as string) : null;
-      out.push({ entryId: entry[0], jobId });
+      const field = (name: string): string | null => {
+        const at = fields.indexOf(name);
+        return at >= 0 && typeof fields[at + 1] === 'string' ? (fields[at + 1] as string) : null;
+      };
+      out.push({ entryId: entry[0], jobId: field('jobId'), timestamp: field('timestamp') });
     }
   }
   return out;
@@ -59,7 +68,8 @@ function entriesOf(answer: unknown): { entryId: string; jobId: string | null }[]
 export async function listenForCancels(worker: Worker, options: ListenForCancelsOptions = {}): Promise<CancelListener> {
   const { reason = 'Cancelled', onError } = options;
   const key = worker.toKey(CANCEL_STREAM);
-  const reader = (await worker.getBackend().client).duplicate();
+  const client = await worker.getBackend().client;
+  const reader = client.duplicate();
   let closed = false;
   let last = `${Math.max(0, Date.now() - REPLAY_MS)}-0`;
 
@@ -67,9 +77,12 @@ export async function listenForCancels(worker: Worker, options: ListenForCancels
     while (!closed) {
       try {
         const answer: unknown = await reader.xread([{ key, id: last }], { BLOCK: BLOCK_MS, COUNT: 100 });
-        for (const { entryId, jobId } of entriesOf(answer)) {
+        for (const { entryId, jobId, timestamp } of entriesOf(answer)) {
           last = entryId;
-          if (jobId) worker.cancelJob(jobId, reason);
+          if (!jobId) continue;
+          // Replayed entries may name an id since reused by a new job: only the same job is cancelled.
+          if (timestamp !== null && (await client.hget(worker.toKey(jobId), 'timestamp')) !== timestamp) continue;
+          worker.cancelJob(jobId, reason);
         }
       } catch (error) {
         if (closed) break;

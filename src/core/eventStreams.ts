@@ -4,7 +4,7 @@ import { JobError, JobNotFoundError, JobRequestError, JobTransportError, JobUnau
 import { isTerminal } from './isTerminal';
 import { isNewerJob } from './mergeJob';
 import { parseJob } from './parseJob';
-import { formatIdList, HEARTBEAT_INTERVAL_MS, MAX_IDS_PER_REQUEST } from './restContract';
+import { compareEventIds, formatIdList, HEARTBEAT_INTERVAL_MS, isEventId, MAX_IDS_PER_REQUEST } from './restContract';
 import type { Job, JobBatch, JobSubscriptionListener } from './types';
 
 /** @internal */
@@ -132,15 +132,14 @@ export function createEventStreams(options: EventStreamsOptions) {
    * its full snapshot).
    */
   function resumeFrom(ids: readonly string[]): string | null {
-    let min: number | null = null;
+    let min: string | null = null;
     for (const id of ids) {
       const source = connections.find((c) => !c.closed && c.idSet.has(id) && c.lastEventId !== null);
-      if (!source) return null;
-      const position = Number(source.lastEventId);
-      if (!Number.isFinite(position)) return null;
-      min = min === null ? position : Math.min(min, position);
+      const position = source?.lastEventId;
+      if (!isEventId(position)) return null;
+      if (min === null || compareEventIds(position, min) < 0) min = position;
     }
-    return min === null ? null : String(min);
+    return min;
   }
 
   function open(ids: string[], lastEventId: string | null): void {

@@ -10,6 +10,7 @@ export type {
   JobState,
   JobStore,
   JobStoreRequestOptions,
+  JobPushInfo,
   JobSubscriptionListener,
   PendingCount,
 } from './types';
@@ -48,9 +49,11 @@ export {
   type FetchJobClientOptions,
 } from './createFetchJobClient';
 export {
+  compareEventIds,
   DEFAULT_LIST_LIMIT,
   formatIdList,
   HEARTBEAT_INTERVAL_MS,
+  isEventId,
   isValidJobId,
   MAX_CURSOR_LENGTH,
   MAX_IDS_PER_REQUEST,

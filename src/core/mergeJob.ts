@@ -3,14 +3,15 @@ import type { Job } from './types';
 
 /**
  * Decides whether `incoming` may replace `current` (DESIGN semantic 4: state
- * never goes backwards). Ordered by `version` when both have one, else by
- * `updatedAt`. A terminal job never changes again; answers that say nothing
- * new are dropped so nothing re-renders.
+ * never goes backwards). Ordered by `version` when both have one (equal
+ * versions, e.g. progress within one attempt of a store that counts attempts,
+ * compare as if there were none), else by `updatedAt`. A terminal job never
+ * changes again; answers that say nothing new are dropped so nothing re-renders.
  */
 export function isNewerJob(current: Job | undefined, incoming: Job): boolean {
   if (!current) return true;
   if (current === incoming || isTerminal(current)) return false;
-  if (typeof current.version === 'number' && typeof incoming.version === 'number') {
+  if (typeof current.version === 'number' && typeof incoming.version === 'number' && incoming.version !== current.version) {
     return incoming.version > current.version;
   }
   const before = Date.parse(current.updatedAt);

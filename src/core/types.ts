@@ -88,10 +88,19 @@ export interface JobRequestOptions {
   signal?: AbortSignal;
 }
 
+/** What a store says about a pushed change (see {@link JobStore.changedSince}). */
+export interface JobPushInfo {
+  /**
+   * A position of the store's change log such that every change up to it, of every job this
+   * store pushes to the same consumer, has been delivered (e.g. a Redis stream id).
+   */
+  position?: string;
+}
+
 /** What a push subscription delivers. */
 export interface JobSubscriptionListener {
-  /** Called with every new state of the job. */
-  next(job: Job): void;
+  /** Called with every new state of the job (stores may add where it sits in their change log). */
+  next(job: Job, info?: JobPushInfo): void;
   /**
    * Called when the subscription has ended with an error (e.g. `JobNotFoundError`,
    * `JobUnauthorizedError`, or a transport failure it will not recover from by itself).
@@ -154,4 +163,19 @@ export interface JobStore {
   retry?(id: string, options: JobStoreRequestOptions): Promise<Job>;
   /** Optional: pushes every change of a job; without it the handler polls the store for the event stream. */
   subscribe?(id: string, listener: JobSubscriptionListener, options: Pick<JobStoreRequestOptions, 'owner'>): () => void;
+  /**
+   * Optional, with {@link JobStore.changedSince}: the current position of the store's change
+   * log, shared by every server instance (e.g. the id of the newest entry of a Redis stream).
+   * A position is one or two non-negative integers joined by `-` (`"1732800000000-3"`),
+   * ordered number by number. With both methods, the event stream's `id:` fields are log
+   * positions, so a client reconnecting through any instance with `Last-Event-ID` is sent
+   * exactly the jobs that changed since. Without them, the ids are `updatedAt` times.
+   */
+  logPosition?(options: JobRequestOptions): Promise<string>;
+  /**
+   * Optional, with {@link JobStore.logPosition}: which of `ids` changed after `position`, or
+   * `null` when the log cannot tell (it was trimmed past `position`, or `position` is not one
+   * of its own); then every job is sent again.
+   */
+  changedSince?(ids: string[], position: string, options: JobStoreRequestOptions): Promise<string[] | null>;
 }

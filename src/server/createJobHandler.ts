@@ -139,8 +139,14 @@ const READ_METHODS = ['GET', 'HEAD', 'OPTIONS'];
  * `missing`, the newest one sent so far). A `Last-Event-ID` header (a
  * non-negative integer; anything else is ignored) leaves out of the snapshot
  * the jobs last changed before it; equal ones are sent again (clients de-duplicate).
+ * A store that keeps a change log shared by every instance (`logPosition` and
+ * `changedSince`, e.g. `jobwatch/bullmq`'s Redis stream) makes the ids log
+ * positions instead (`1732800000000-3`): a client reconnecting through any
+ * instance is sent exactly the jobs that changed since (all of them when the
+ * log no longer reaches back that far).
  * With `store.subscribe` the stream subscribes before reading the snapshot;
- * without it the store is polled. When the client goes away (request signal
+ * without it the store is polled. A subscription reporting `disconnected`
+ * ends the stream like a store failure. When the client goes away (request signal
  * aborted, or body cancelled) every subscription, timer and read is released.
  * A store failure after the stream opened ends it (reported to `onError`
  * unless it is one of the expected errors); clients reconnect. A plain

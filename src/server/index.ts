@@ -4,4 +4,4 @@
  * `Request`/`Response` exist.
  */
 export { createJobHandler, type JobHandlerOptions } from './createJobHandler';
-export type { JobStore, JobStoreRequestOptions } from '../core/types';
+export type { JobPushInfo, JobStore, JobStoreRequestOptions, JobSubscriptionListener } from '../core/types';

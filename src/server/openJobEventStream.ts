@@ -1,7 +1,8 @@
 import { JobNotFoundError } from '../core/errors';
 import { isTerminal } from '../core/isTerminal';
 import { isNewerJob } from '../core/mergeJob';
-import type { Job, JobStore } from '../core/types';
+import { compareEventIds, isEventId } from '../core/restContract';
+import type { Job, JobPushInfo, JobStore } from '../core/types';
 import { abortError, expectedErrorAnswer, linkedAbortController } from './http';
 import { checkJob, readJobs } from './readJobs';
 
@@ -25,8 +26,11 @@ export interface JobEventStreamContext {
   ids: string[];
   owner: string;
   request: Request;
-  /** From `Last-Event-ID`: jobs last changed before it are left out of the snapshot. */
-  lastEventId: number | null;
+  /**
+   * From `Last-Event-ID` (already validated): jobs unchanged since it are left out of the
+   * snapshot. An `updatedAt` in ms, or a position of the store's change log.
+   */
+  lastEventId: string | null;
   heartbeatMs: number;
   pollIntervalMs: number;
   /** Reports an unexpected error (the handler's `onError`). */
@@ -38,6 +42,8 @@ interface Watched {
   known: Job | undefined;
   /** The newest push that arrived before the snapshot went out. */
   pushed: Job | undefined;
+  /** Its log position, when the store gave one. */
+  pushedAt: string | null;
   /** The store said the id is unknown (or another owner's) before the snapshot went out. */
   missing: boolean;
   unsubscribe: (() => void) | null;
@@ -61,8 +67,13 @@ function byUpdatedAt(a: Job, b: Job): number {
  * subscription.
  */
 export async function openJobEventStream(context: JobEventStreamContext): Promise<Response> {
-  const { store, ids, owner, request, lastEventId, report } = context;
+  const { store, ids, owner, request, report } = context;
   if (request.signal.aborted) throw abortError();
+  /** The store keeps a change log: event ids are its positions, and a reconnect asks it what changed. */
+  const log = typeof store.logPosition === 'function' && typeof store.changedSince === 'function';
+  const lastEventId = context.lastEventId;
+  /** Without a log, `Last-Event-ID` is an `updatedAt` in ms. */
+  const lastUpdatedMs = !log && lastEventId !== null && /^[0-9]{1,16}$/.test(lastEventId) ? Number(lastEventId) : null;
 
   const watched = new Map<string, Watched>();
   /** Aborts store reads in flight (the snapshot, a poll) when the stream ends. */
@@ -74,10 +85,15 @@ export async function openJobEventStream(context: JobEventStreamContext): Promis
   let controller: ReadableStreamDefaultController<Uint8Array> | null = null;
   let heartbeat: ReturnType<typeof setInterval> | undefined;
   let pollTimer: ReturnType<typeof setTimeout> | undefined;
-  // The `id:` of `missing` events: the newest updatedAt sent so far. Not the
-  // server's clock, which may run ahead of the store's: a reconnect with that
-  // id would skip changes stamped by the store's slower clock.
-  let highWater = lastEventId ?? 0;
+  // Without a log: the `id:` of `missing` events, the newest updatedAt sent so far. Not the
+  // server's clock, which may run ahead of the store's: a reconnect with that id would skip
+  // changes stamped by the store's slower clock.
+  let highWater = lastUpdatedMs ?? 0;
+  // With a log: `floor` is the position read before the snapshot (every change up to it is in
+  // the snapshot, so a push at or below it is stale); `position` the newest position up to
+  // which everything has been sent: the `id:` of every event.
+  let floor: string | null = null;
+  let position: string | null = null;
 
   function send(text: string): void {
     if (phase !== 'live' || !controller) return;
@@ -136,15 +152,25 @@ export async function openJobEventStream(context: JobEventStreamContext): Promis
     const data = JSON.stringify(job);
     const entry = watched.get(job.id);
     if (entry) entry.known = job;
-    const id = updatedMs(job);
-    highWater = Math.max(highWater, id);
+    let id: string;
+    if (log) {
+      id = position ?? '0';
+    } else {
+      highWater = Math.max(highWater, updatedMs(job));
+      id = String(updatedMs(job));
+    }
     if (isTerminal(job)) leave(job.id);
     return `id: ${id}\nevent: job\ndata: ${data}\n\n`;
   }
 
   function missingEvent(id: string): string {
     leave(id);
-    return `id: ${highWater}\nevent: missing\ndata: ${JSON.stringify({ id })}\n\n`;
+    return `id: ${log ? (position ?? '0') : highWater}\nevent: missing\ndata: ${JSON.stringify({ id })}\n\n`;
+  }
+
+  /** Raises `position` to a push's log position (the store vouches everything up to it was pushed). */
+  function advance(at: string | null): void {
+    if (at !== null && (position === null || compareEventIds(at, position) > 0)) position = at;
   }
 
   /** Sends the jobs that are newer than what the client has, oldest change first; ends the stream once nothing is left. */
@@ -157,14 +183,19 @@ export async function openJobEventStream(context: JobEventStreamContext): Promis
     if (watched.size === 0) end();
   }
 
-  function onPush(id: string, value: unknown): void {
+  function onPush(id: string, value: unknown, info: JobPushInfo | undefined): void {
     const entry = watched.get(id);
     if (!entry || phase === 'closed') return;
     try {
       const job = checkJob(value, id);
+      const at = log && isEventId(info?.position) ? info.position : null;
       if (phase === 'connecting') {
-        if (isNewerJob(entry.pushed, job)) entry.pushed = job;
-      } else {
+        if (isNewerJob(entry.pushed, job)) {
+          entry.pushed = job;
+          entry.pushedAt = at;
+        }
+      } else if (at === null || floor === null || compareEventIds(at, floor) > 0) {
+        advance(at);
         offer([job]);
       }
     } catch (error) {
@@ -214,22 +245,50 @@ export async function openJobEventStream(context: JobEventStreamContext): Promis
   request.signal.addEventListener('abort', end, { once: true });
   let initial = '';
   try {
-    for (const id of ids) watched.set(id, { known: undefined, pushed: undefined, missing: false, unsubscribe: null });
+    for (const id of ids) {
+      watched.set(id, { known: undefined, pushed: undefined, pushedAt: null, missing: false, unsubscribe: null });
+    }
     if (store.subscribe) {
       // Subscribed before the snapshot is read, so no change can fall between the two.
       for (const id of ids) {
         const entry = watched.get(id);
         const unsubscribe = store.subscribe(
           id,
-          { next: (job) => onPush(id, job), error: (error) => onSubscriptionError(id, error) },
+          {
+            next: (job, info) => onPush(id, job, info),
+            error: (error) => onSubscriptionError(id, error),
+            // The store lost its own connection (e.g. to Redis): end the stream, so clients poll
+            // and reconnect to a fresh snapshot rather than wait on a silent stream.
+            disconnected: (error) => fail(error),
+          },
           { owner },
         );
         if (entry && watched.get(id) === entry) entry.unsubscribe = unsubscribe;
         else unsubscribe();
       }
     }
+    if (log) {
+      // Read before the snapshot: everything up to it is in the snapshot.
+      const at = await store.logPosition!({ signal: reads.signal });
+      if (!isEventId(at)) throw new TypeError(`JobStore.logPosition() answered ${JSON.stringify(at)}, not a position`);
+      floor = at;
+      position = at;
+    }
     const snapshot = await readJobs(store, ids, { owner, signal: reads.signal });
     if (phase === 'closed') throw abortError();
+    // With a log, a reconnect is sent only the jobs that changed since its Last-Event-ID.
+    let unchanged: Set<string> | null = null;
+    if (log && lastEventId !== null) {
+      const changed = await store.changedSince!(ids, lastEventId, { owner, signal: reads.signal });
+      if (request.signal.aborted) throw abortError();
+      if (changed !== null && !(Array.isArray(changed) && changed.every((id) => typeof id === 'string'))) {
+        throw new TypeError(`JobStore.changedSince() answered ${JSON.stringify(changed)}, not a list of ids or null`);
+      }
+      if (changed) {
+        const named = new Set(changed);
+        unchanged = new Set(ids.filter((id) => !named.has(id)));
+      }
+    }
     if (connectFailure) throw connectFailure.error;
 
     const current: Job[] = [];
@@ -241,12 +300,20 @@ export async function openJobEventStream(context: JobEventStreamContext): Promis
         missing.push(id);
         continue;
       }
-      current.push(entry.pushed && isNewerJob(read, entry.pushed) ? entry.pushed : read);
+      // A push at or below the floor is already in the snapshot; a later one may be newer.
+      const fresh = entry.pushed && !(entry.pushedAt !== null && floor !== null && compareEventIds(entry.pushedAt, floor) <= 0);
+      if (fresh && entry.pushed && isNewerJob(read, entry.pushed)) {
+        current.push(entry.pushed);
+        advance(entry.pushedAt);
+      } else {
+        current.push(read);
+      }
     }
     // Snapshot in updatedAt order, so a Last-Event-ID (the updatedAt of the last
     // event the client got) marks everything older as delivered.
     for (const job of current.sort(byUpdatedAt)) {
-      if (lastEventId !== null && updatedMs(job) < lastEventId) {
+      const skip = unchanged ? unchanged.has(job.id) : lastUpdatedMs !== null && updatedMs(job) < lastUpdatedMs;
+      if (skip) {
         const entry = watched.get(job.id);
         if (entry) entry.known = job;
         if (isTerminal(job)) leave(job.id);

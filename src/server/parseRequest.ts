@@ -1,6 +1,7 @@
 import { JOB_STATES } from '../core/isTerminal';
 import {
   DEFAULT_LIST_LIMIT,
+  isEventId,
   isValidJobId,
   MAX_CURSOR_LENGTH,
   MAX_IDS_PER_REQUEST,
@@ -217,11 +218,9 @@ export function isValidCursor(cursor: unknown): cursor is string {
 }
 
 /**
- * The `Last-Event-ID` header as ms since epoch, or `null` when absent or not a
- * non-negative integer: a malformed one is ignored (a full snapshot is always safe).
+ * The `Last-Event-ID` header when it is an event-stream position (one or two non-negative
+ * integers joined by `-`), else `null`: a malformed one is ignored (a full snapshot is always safe).
  */
-export function parseLastEventId(header: string | null): number | null {
-  if (header === null || !/^[0-9]{1,16}$/.test(header)) return null;
-  const value = Number(header);
-  return Number.isSafeInteger(value) ? value : null;
+export function parseLastEventId(header: string | null): string | null {
+  return isEventId(header) ? header : null;
 }

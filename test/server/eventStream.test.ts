@@ -472,6 +472,7 @@ describe('GET {base}/events ordering and failures (hand-driven store)', () => {
   });
 
   it('never sends a job older than or equal to the one already sent (version, else updatedAt)', async () => {
+    // Equal versions compare as if there were none: by updatedAt, then by content.
     const m = manualSetup();
     const pending = m.handler(eventsRequest(['a', 'n']));
     await flush();
@@ -480,15 +481,20 @@ describe('GET {base}/events ordering and failures (hand-driven store)', () => {
     await flush();
     m.push(job('a', 1));
     m.push(job('a', 2));
-    m.push(job('a', 2, { progress: 0.9 })); // same version: not newer
+    m.push(job('a', 2, { progress: 0.9, updatedAt: at(1) })); // same version, older time: not newer
     m.push(job('n', undefined, { updatedAt: at(4) }));
     m.push(job('n', undefined, { updatedAt: at(5) }));
     await flush();
     expect(stream.jobs()).toHaveLength(2);
     m.push(job('a', 3));
     m.push(job('n', undefined, { updatedAt: at(6) }));
+    m.push(job('a', 3, { progress: 0.5 })); // same version and time, new content of the same rank
     await flush();
-    expect(stream.jobs().slice(2)).toEqual([job('a', 3), job('n', undefined, { updatedAt: at(6) })]);
+    expect(stream.jobs().slice(2)).toEqual([
+      job('a', 3),
+      job('n', undefined, { updatedAt: at(6) }),
+      job('a', 3, { progress: 0.5 }),
+    ]);
     await stream.cancel();
   });
 

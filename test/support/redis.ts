@@ -9,6 +9,10 @@ export interface TestRedis {
   socket: string;
   /** Stops the server and removes its directory. */
   stop(): Promise<void>;
+  /** Kills the server (clients lose their connections) and leaves its directory. */
+  kill(): Promise<void>;
+  /** Starts a server again on the same socket (empty: nothing is persisted). */
+  restart(): Promise<void>;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -29,41 +33,56 @@ export async function startRedis(): Promise<TestRedis> {
   const dir = mkdtempSync(path.join(tmpdir(), 'jobwatch-redis-'));
   const socket = path.join(dir, 'r.sock');
   const pidFile = path.join(dir, 'r.pid');
-  execFileSync('redis-server', [
-    '--port', '0',
-    '--unixsocket', socket,
-    '--save', '',
-    '--appendonly', 'no',
-    '--dir', dir,
-    '--pidfile', pidFile,
-    '--daemonize', 'yes',
-  ]);
-  const deadline = Date.now() + 5000;
-  while (!existsSync(socket) || !existsSync(pidFile)) {
-    if (Date.now() > deadline) throw new Error(`redis-server did not open ${socket} within 5 s`);
-    await sleep(20);
-  }
 
-  async function stop(): Promise<void> {
-    if (existsSync(pidFile)) {
-      const pid = Number(readFileSync(pidFile, 'utf8').trim());
-      try {
-        process.kill(pid, 'SIGTERM');
-      } catch {
-        // already gone
-      }
-      const until = Date.now() + 5000;
-      while (Date.now() < until) {
-        try {
-          process.kill(pid, 0);
-        } catch {
-          break;
-        }
-        await sleep(20);
-      }
+  async function launch(): Promise<void> {
+    execFileSync('redis-server', [
+      '--port', '0',
+      '--unixsocket', socket,
+      '--save', '',
+      '--appendonly', 'no',
+      '--dir', dir,
+      '--pidfile', pidFile,
+      '--daemonize', 'yes',
+    ]);
+    const deadline = Date.now() + 5000;
+    while (!existsSync(socket) || !existsSync(pidFile)) {
+      if (Date.now() > deadline) throw new Error(`redis-server did not open ${socket} within 5 s`);
+      await sleep(20);
     }
-    rmSync(dir, { recursive: true, force: true });
   }
 
-  return { socket, stop };
+  async function kill(): Promise<void> {
+    if (!existsSync(pidFile)) return;
+    const pid = Number(readFileSync(pidFile, 'utf8').trim());
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+    const until = Date.now() + 5000;
+    while (Date.now() < until) {
+      try {
+        process.kill(pid, 0);
+      } catch {
+        break;
+      }
+      await sleep(20);
+    }
+    rmSync(pidFile, { force: true });
+    rmSync(socket, { force: true });
+  }
+
+  await launch();
+  return {
+    socket,
+    kill,
+    restart: async () => {
+      await kill();
+      await launch();
+    },
+    stop: async () => {
+      await kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
