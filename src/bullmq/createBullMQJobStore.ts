@@ -56,6 +56,12 @@ export interface BullMQJobStoreOptions {
   cancelActive?: 'workers' | ((job: BullJob) => Promise<void> | void);
   /** How long a cooperative cancel waits for the worker to stop the job. Default 5000 ms. */
   cancelTimeoutMs?: number;
+  /**
+   * How long a cancelled job stays readable (as `cancelled`, in lists) after its cancel, in ms;
+   * then it is unknown, like a job BullMQ removed. Default: kept, like BullMQ keeps failed jobs.
+   * Expired marks are deleted whenever a list or a count reads them.
+   */
+  keepCancelledMs?: number;
 }
 
 /** A {@link JobStore} backed by a BullMQ queue; `close()` stops its event reader. */
@@ -262,20 +268,36 @@ const isTerminalState = (state: JobState) => state === 'completed' || state === 
  */
 export function createBullMQJobStore(options: BullMQJobStoreOptions): BullMQJobStore {
   const { queue, owner: ownerOf, toResult, toMeta, progressScale = 100, cancelActive, cancelTimeoutMs = 5000 } = options;
+  const { keepCancelledMs } = options;
   const markerKey = queue.toKey('jobwatch:cancelled');
 
   async function redis() {
     return queue.getBackend().client;
   }
 
-  async function readMarker(id: string): Promise<CancelMarker | null> {
-    const raw = await (await redis()).hget(markerKey, id);
-    return raw ? (JSON.parse(raw) as CancelMarker) : null;
+  /** A finished cancel older than `keepCancelledMs`: the job is forgotten. */
+  function expired(marker: CancelMarker): boolean {
+    return keepCancelledMs !== undefined && !marker.pending && Date.now() - Date.parse(marker.job.updatedAt) > keepCancelledMs;
   }
 
+  async function readMarker(id: string): Promise<CancelMarker | null> {
+    const raw = await (await redis()).hget(markerKey, id);
+    const marker = raw ? (JSON.parse(raw) as CancelMarker) : null;
+    return marker && !expired(marker) ? marker : null;
+  }
+
+  /** Every marker still kept; expired ones are deleted on the way. */
   async function readMarkers(): Promise<Map<string, CancelMarker>> {
     const all = await (await redis()).hgetall(markerKey);
-    return new Map(Object.entries(all ?? {}).map(([id, raw]) => [id, JSON.parse(raw) as CancelMarker]));
+    const markers = new Map<string, CancelMarker>();
+    const gone: string[] = [];
+    for (const [id, raw] of Object.entries(all ?? {})) {
+      const marker = JSON.parse(raw) as CancelMarker;
+      if (expired(marker)) gone.push(id);
+      else markers.set(id, marker);
+    }
+    if (gone.length > 0) await (await redis()).hdel(markerKey, ...gone);
+    return markers;
   }
 
   async function writeMarker(marker: CancelMarker): Promise<void> {

@@ -8,6 +8,7 @@ import { compareEventIds, isEventId } from '../../src/core/restContract';
 import type { Job, JobPushInfo } from '../../src/core/types';
 import { createJobHandler, type JobStore } from '../../src/server';
 import { startRedis, type TestRedis } from '../support/redis';
+import { readEvents } from '../support/sse';
 
 /**
  * `jobwatch/bullmq` beyond the shared conformance suite: the change log behind
@@ -117,45 +118,6 @@ async function fixture(extra: Partial<BullMQJobStoreOptions> = {}, queueOptions:
   };
 }
 
-/** A tiny SSE reader: `job` and `missing` events with their `id:` lines. */
-function readEvents(response: Response) {
-  const reader = response.body!.getReader();
-  const decoder = new TextDecoder();
-  const events: { event: string; id: string; data: Job | { id: string } }[] = [];
-  let buffer = '';
-  let ended = false;
-  const finished = (async () => {
-    for (;;) {
-      const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true }));
-      if (done) {
-        ended = true;
-        return;
-      }
-      buffer += decoder.decode(value, { stream: true });
-      for (let end = buffer.indexOf('\n\n'); end !== -1; end = buffer.indexOf('\n\n')) {
-        const fields: Record<string, string> = {};
-        for (const line of buffer.slice(0, end).split('\n')) {
-          if (line.startsWith(':')) continue;
-          const colon = line.indexOf(':');
-          fields[line.slice(0, colon)] = line.slice(colon + 1).replace(/^ /, '');
-        }
-        if (fields.event) events.push({ event: fields.event, id: fields.id ?? '', data: JSON.parse(fields.data ?? 'null') });
-        buffer = buffer.slice(end + 2);
-      }
-    }
-  })();
-  return {
-    events,
-    finished,
-    get ended() {
-      return ended;
-    },
-    jobs: () => events.filter((e) => e.event === 'job').map((e) => e.data as Job),
-    lastId: () => events[events.length - 1]?.id ?? null,
-    cancel: () => reader.cancel().catch(() => undefined),
-  };
-}
-
 function handlerFor(store: JobStore, onError?: (error: unknown) => void) {
   return createJobHandler({
     store,
@@ -253,9 +215,9 @@ describe('the change log behind Last-Event-ID', () => {
     await f.progress(a, 20, 'Step 1');
     const first = readEvents(await handlerFor(f.store)(eventsRequest([a, b])));
     await until(() => first.jobs().length, (n) => n === 2, 'the snapshot');
-    for (const event of first.events) expect(isEventId(event.id) && event.id.includes('-')).toBe(true);
+    for (const event of first.events()) expect(isEventId(event.id) && event.id.includes('-')).toBe(true);
     const lastId = first.lastId()!;
-    await first.cancel();
+    await first.cancel().catch(() => undefined);
 
     // While the client is away: a progress step (BullMQ moves none of the job's times for it).
     await f.progress(a, 60, 'Step 2');
@@ -269,7 +231,7 @@ describe('the change log behind Last-Event-ID', () => {
     // b was left out, but is still watched: its change arrives.
     await f.start(b);
     await until(() => second.jobs().find((job) => job.id === b)?.status, (s) => s === 'processing', 'b to start on the resumed stream');
-    await second.cancel();
+    await second.cancel().catch(() => undefined);
   });
 
   it('a reconnect from before the trimmed part of the log is sent every job again', async () => {
@@ -278,13 +240,13 @@ describe('the change log behind Last-Event-ID', () => {
     const stream = readEvents(await handlerFor(f.store)(eventsRequest([a])));
     await until(() => stream.jobs().length, (n) => n === 1, 'the snapshot');
     const lastId = stream.lastId()!;
-    await stream.cancel();
+    await stream.cancel().catch(() => undefined);
     for (let i = 0; i < 400; i++) await f.queue.add('filler', { owner: 'nobody' }, { delay: FAR_FUTURE_MS });
     await until(() => f.queue.trimEvents(10).then(() => f.store.changedSince([a], lastId, ALICE)), (v) => v === null, 'the log to be trimmed');
     const again = readEvents(await handlerFor(f.store)(eventsRequest([a], lastId)));
     await until(() => again.jobs().length, (n) => n === 1, 'the full snapshot');
     expect(again.jobs()[0]).toMatchObject({ id: a, status: 'pending' });
-    await again.cancel();
+    await again.cancel().catch(() => undefined);
   });
 });
 
@@ -367,6 +329,23 @@ describe('cancel under way', () => {
     // A cancelled job is listed as cancelled, and no longer counted.
     expect((await store.list({ status: 'cancelled' }, ALICE)).jobs.map((j) => j.id)).toEqual([id]);
     expect(await store.getPendingCount({}, ALICE)).toEqual({ pending: 0, processing: 0 });
+  });
+});
+
+describe('keepCancelledMs', () => {
+  it('forgets a cancelled job after keepCancelledMs, and lists delete its mark', async () => {
+    const f = await fixture({ keepCancelledMs: 300 });
+    const id = await f.create();
+    const kept = await f.create();
+    expect((await f.store.cancel(id, ALICE)).status).toBe('cancelled');
+    expect((await f.store.getStatus(id, ALICE)).status).toBe('cancelled');
+    expect((await f.store.list({ status: 'cancelled' }, ALICE)).jobs.map((job) => job.id)).toEqual([id]);
+    await sleep(400);
+    await expect(f.store.getStatus(id, ALICE)).rejects.toBeInstanceOf(JobNotFoundError);
+    expect((await f.store.list({}, ALICE)).jobs.map((job) => job.id)).toEqual([kept]);
+    const admin = new IORedis({ path: redis.socket });
+    cleanups.push(() => admin.quit());
+    expect(await admin.hexists(f.queue.toKey('jobwatch:cancelled'), id)).toBe(0);
   });
 });
 

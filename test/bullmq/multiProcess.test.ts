@@ -265,6 +265,16 @@ afterAll(async () => {
   await redis?.stop();
 }, 20_000);
 
+/** Two server processes and two worker processes on one queue. */
+function startTwoOfEach(queueName: string) {
+  return Promise.all([
+    startServer('server-1', queueName),
+    startServer('server-2', queueName),
+    startWorker('worker-1', queueName),
+    startWorker('worker-2', queueName),
+  ]);
+}
+
 // ---- tests --------------------------------------------------------------------------------
 
 describe('jobwatch/bullmq across processes (real Redis, built package)', () => {
@@ -272,12 +282,7 @@ describe('jobwatch/bullmq across processes (real Redis, built package)', () => {
     'two servers and two workers serve one client consistently',
     async () => {
       const queue = newQueue();
-      const [s1, s2, w1, w2] = await Promise.all([
-        startServer('server-1', queue.name),
-        startServer('server-2', queue.name),
-        startWorker('worker-1', queue.name),
-        startWorker('worker-2', queue.name),
-      ]);
+      const [s1, s2, w1, w2] = await startTwoOfEach(queue.name);
       const alice = [s1.client('alice'), s2.client('alice')] as const;
       const bob = [s1.client('bob'), s2.client('bob')] as const;
 
@@ -418,12 +423,7 @@ describe('jobwatch/bullmq across processes (real Redis, built package)', () => {
     'a cancel through one server stops the job in a worker process',
     async () => {
       const queue = newQueue();
-      const [s1, s2, w1, w2] = await Promise.all([
-        startServer('server-1', queue.name),
-        startServer('server-2', queue.name),
-        startWorker('worker-1', queue.name),
-        startWorker('worker-2', queue.name),
-      ]);
+      const [s1, s2, w1, w2] = await startTwoOfEach(queue.name);
       const [client1, client2] = [s1.client('alice'), s2.client('alice')];
 
       // 100 steps of 100 ms: about ten seconds unless cancelled.

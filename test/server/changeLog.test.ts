@@ -5,6 +5,7 @@ import { formatIdList } from '../../src/core/restContract';
 import type { Job, JobRequestOptions, JobStoreRequestOptions, JobSubscriptionListener } from '../../src/core/types';
 import { createJobHandler, type JobHandlerOptions, type JobStore } from '../../src/server';
 import { createMemoryJobBackend, type JobSpec, type MemoryJobBackend } from '../../src/testing';
+import { readEvents } from '../support/sse';
 
 /**
  * The event stream over a store that keeps a change log (`logPosition` + `changedSince`):
@@ -28,63 +29,6 @@ function eventsRequest(ids: string[], init: { signal?: AbortSignal; lastEventId?
   });
 }
 
-/** One SSE block: its fields, and its comment lines. */
-interface SseBlock {
-  event?: string;
-  id?: string;
-  data?: string;
-  retry?: string;
-  comments: string[];
-}
-
-/** Reads a response body as SSE, block by block, in the background (a small parser on purpose: it checks the wire format). */
-function readEvents(response: Response) {
-  const reader = response.body!.getReader();
-  const decoder = new TextDecoder();
-  const blocks: SseBlock[] = [];
-  let buffer = '';
-  let ended = false;
-  const finished = (async () => {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) {
-        ended = true;
-        return;
-      }
-      buffer += decoder.decode(value, { stream: true });
-      for (let end = buffer.indexOf('\n\n'); end !== -1; end = buffer.indexOf('\n\n')) {
-        const block: SseBlock = { comments: [] };
-        for (const line of buffer.slice(0, end).split('\n')) {
-          if (line.startsWith(':')) {
-            block.comments.push(line.slice(1).trim());
-            continue;
-          }
-          const colon = line.indexOf(':');
-          const field = line.slice(0, colon) as 'event' | 'id' | 'data' | 'retry';
-          block[field] = line.slice(colon + 1).replace(/^ /, '');
-        }
-        blocks.push(block);
-        buffer = buffer.slice(end + 2);
-      }
-    }
-  })();
-  return {
-    blocks,
-    finished,
-    get ended() {
-      return ended;
-    },
-    cancel: () => reader.cancel(),
-    /** `job` and `missing` events. */
-    events: () =>
-      blocks
-        .filter((block) => block.event !== undefined)
-        .map((block) => ({ event: block.event, id: block.id, data: JSON.parse(block.data!) as Job | { id: string } })),
-    jobs: () => blocks.filter((block) => block.event === 'job').map((block) => JSON.parse(block.data!) as Job),
-    /** The id of the last event: what an EventSource sends back as Last-Event-ID. */
-    lastId: () => blocks.filter((block) => block.id !== undefined).at(-1)?.id,
-  };
-}
 
 // ---- a fake change-log store ------------------------------------------------
 
