@@ -96,7 +96,7 @@ const BULL_STATES_OF: Record<JobState, Exclude<BullState, 'paused'>[]> = {
 const ALL_STATES: JobState[] = ['pending', 'processing', 'completed', 'failed', 'cancelled'];
 const DEFAULT_LIMIT = 20;
 const MAX_LIMIT = 100;
-/** QueueEvents start this far back, so no event between `subscribe` and the first read is missed (clock skew margin). */
+/** When the stream's newest id cannot be read, QueueEvents start this far back by the local clock. */
 const EVENTS_REPLAY_MS = 5000;
 /** The Redis stream (under the queue's keys) to which `cancelActive: 'workers'` adds the ids to cancel. */
 export const CANCEL_STREAM = 'jobwatch:cancel';
@@ -641,6 +641,9 @@ export function createBullMQJobStore(options: BullMQJobStoreOptions): BullMQJobS
 
   const subscriptions = new Map<string, Set<Subscription>>();
   let reader: { close(): Promise<void> } | null = null;
+  let readerStart: Promise<void> | null = null;
+  /** Bumped by `close`, so a reader still starting then is never opened. */
+  let readerGeneration = 0;
   let pending: Pending[] = [];
   let draining = false;
   /** The event reader lost Redis: subscribers were told, and reads resume once Redis answers. */
@@ -748,22 +751,31 @@ export function createBullMQJobStore(options: BullMQJobStoreOptions): BullMQJobS
     }, RETRY_READ_MS);
   }
 
-  function ensureReader(): void {
-    if (reader) return;
-    const connection = options.connection ?? (queue.opts.connection as ConnectionOptions);
-    const events = new QueueEvents(queue.name, {
-      connection,
-      ...(queue.opts.prefix ? { prefix: queue.opts.prefix } : {}),
-      lastEventId: `${Math.max(0, Date.now() - EVENTS_REPLAY_MS)}-0`,
-    });
-    reader = events;
-    events.on('error', onReaderError);
-    for (const name of PUSH_EVENTS) {
-      events.on(name as 'progress', (args: { jobId: string }, streamId: string) => {
-        const id = String(args.jobId);
-        if (subscriptions.has(id)) enqueue({ id, position: STREAM_ID.test(streamId) ? streamId : null });
+  /** Starts the event reader once (again after `close`); resolves when it is listening. */
+  function ensureReader(): Promise<void> {
+    if (readerStart) return readerStart;
+    const generation = ++readerGeneration;
+    readerStart = (async () => {
+      // From the stream's own newest id, no clock involved: every event after it reaches the
+      // reader, and the first reads of subscriptions come after it.
+      const from = await logPosition().catch(() => `${Math.max(0, Date.now() - EVENTS_REPLAY_MS)}-0`);
+      if (generation !== readerGeneration) return;
+      const connection = options.connection ?? (queue.opts.connection as ConnectionOptions);
+      const events = new QueueEvents(queue.name, {
+        connection,
+        ...(queue.opts.prefix ? { prefix: queue.opts.prefix } : {}),
+        lastEventId: from,
       });
-    }
+      reader = events;
+      events.on('error', onReaderError);
+      for (const name of PUSH_EVENTS) {
+        events.on(name as 'progress', (args: { jobId: string }, streamId: string) => {
+          const id = String(args.jobId);
+          if (subscriptions.has(id)) enqueue({ id, position: STREAM_ID.test(streamId) ? streamId : null });
+        });
+      }
+    })();
+    return readerStart;
   }
 
   function subscribe(id: string, listener: JobSubscriptionListener, o: Pick<JobStoreRequestOptions, 'owner'>): () => void {
@@ -772,8 +784,9 @@ export function createBullMQJobStore(options: BullMQJobStoreOptions): BullMQJobS
     subscriptions.set(id, set);
     // Listening before the first read, so no change falls between them.
     set.add(sub);
-    ensureReader();
-    enqueue({ id, position: null, only: sub });
+    void ensureReader().then(() => {
+      if (sub.open) enqueue({ id, position: null, only: sub });
+    });
     return () => closeSubscription(sub);
   }
 
@@ -782,6 +795,8 @@ export function createBullMQJobStore(options: BullMQJobStoreOptions): BullMQJobS
     pending = [];
     clearInterval(recovery);
     recovery = undefined;
+    readerGeneration++;
+    readerStart = null;
     const current = reader;
     reader = null;
     await current?.close();
