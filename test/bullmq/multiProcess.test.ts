@@ -10,6 +10,7 @@ import { JobNotFoundError } from '../../src/core/errors';
 import { isTerminal } from '../../src/core/isTerminal';
 import type { Job, JobState } from '../../src/core/types';
 import { startRedis, type TestRedis } from '../support/redis';
+import { readEvents } from '../support/sse';
 
 /**
  * jobwatch/bullmq across processes: HTTP servers (fixtures/server.mjs) and BullMQ workers
@@ -415,6 +416,49 @@ describe('jobwatch/bullmq across processes (real Redis, built package)', () => {
       // A filtered list through server 1 agrees with server 2.
       const pendingVia1 = await alice[0].list({ status: 'pending' });
       expect(pendingVia1.jobs.map((job) => job.id).sort()).toEqual(parked.map((job) => String(job.id)).sort());
+    },
+    TEST_MS,
+  );
+
+  it(
+    'a client whose server process dies resumes on the other one with Last-Event-ID and misses nothing',
+    async () => {
+      const queue = newQueue();
+      const [s1, s2] = await Promise.all([startServer('server-1', queue.name), startServer('server-2', queue.name)]);
+      // Parked far in the future: it does not change while the client is away.
+      const parked = String((await queue.add('parked', { owner: 'alice' }, { delay: 1_000_000_000 })).id);
+      const id = String((await queue.add('long', { owner: 'alice', steps: 12, stepMs: 150 })).id);
+      const worker = await startWorker('worker-1', queue.name);
+      const open = (port: number, lastEventId?: string) =>
+        fetch(`http://127.0.0.1:${port}/api/jobs/events?ids=${id},${parked}`, {
+          headers: { 'x-user-id': 'alice', ...(lastEventId ? { 'last-event-id': lastEventId } : {}) },
+        }).then(readEvents);
+
+      const first = await open(s1.port);
+      await waitFor(() => first.jobs().some((job) => job.id === id && (job.progress ?? 0) >= 0.25), 'a step through server 1');
+      const lastId = first.lastId()!;
+      const seenBefore = first.jobs().filter((job) => job.id === id);
+      expect(/^\d+-\d+$/.test(lastId)).toBe(true); // a Redis stream id
+      await killChild(s1);
+      await first.finished;
+      expect(first.ended).toBe(true);
+
+      // The job moves on while the client has no server.
+      const stepAtKill = seenBefore.at(-1)!.progress!;
+      await worker.waitForLine((line) => line.event === 'step' && line.jobId === id && (line.step as number) >= 12 * stepAtKill + 3, 'more steps');
+
+      const second = await open(s2.port, lastId);
+      await waitFor(() => second.jobs().at(-1)?.status === 'completed', 'the completed job through server 2', 20_000);
+      const resumed = second.jobs();
+      // The unchanged job is not sent again; the changed one is, newer than what the client had.
+      expect(resumed.map((job) => job.id)).not.toContain(parked);
+      expect(resumed[0]!.id).toBe(id);
+      expect(resumed[0]!.progress!).toBeGreaterThan(stepAtKill);
+      // Across both streams, progress only moves forward and ends completed.
+      const progress = [...seenBefore, ...resumed].map((job) => job.progress ?? 0);
+      expect([...progress].sort((a, b) => a - b)).toEqual(progress);
+      expect(resumed.at(-1)).toMatchObject({ status: 'completed', progress: 1 });
+      await second.cancel().catch(() => undefined);
     },
     TEST_MS,
   );

@@ -19,9 +19,19 @@ export function readEvents(response: Response) {
   const blocks: SseBlock[] = [];
   let buffer = '';
   let ended = false;
+  /** Why the body broke off (e.g. the server process died), when it did not end cleanly. */
+  let failure: unknown = null;
   const finished = (async () => {
     for (;;) {
-      const { value, done } = await reader.read();
+      let chunk: ReadableStreamReadResult<Uint8Array>;
+      try {
+        chunk = await reader.read();
+      } catch (error) {
+        failure = error;
+        ended = true;
+        return;
+      }
+      const { value, done } = chunk;
       if (done) {
         ended = true;
         return;
@@ -48,6 +58,9 @@ export function readEvents(response: Response) {
     finished,
     get ended() {
       return ended;
+    },
+    get failure() {
+      return failure;
     },
     cancel: () => reader.cancel(),
     /** `job` and `missing` events. */
