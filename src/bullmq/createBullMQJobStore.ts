@@ -427,10 +427,12 @@ export function createBullMQJobStore(options: BullMQJobStoreOptions): BullMQJobS
         if (entry && states.includes(entry.job.status)) entries.push(entry);
       }
     }
-    // A cancel under way whose job is in none of the lists read: gone (cancelled) or elsewhere.
+    // A cancel under way whose job is in none of the lists read: cancelled when it is gone or
+    // failed (as `readEntry` says), else it belongs to a list not asked for.
     for (const [id, marker] of markers) {
       if (!marker.pending || seen.has(id) || !states.includes('cancelled')) continue;
-      if ((await queue.getJobState(id)) === 'unknown') entries.push(markerEntry(marker));
+      const state = await queue.getJobState(id);
+      if (state === 'unknown' || state === 'failed') entries.push(markerEntry(marker));
     }
     return entries;
   }
