@@ -2,7 +2,7 @@ import { QueryClient, QueryClientContext, QueryClientProvider } from '@tanstack/
 import { createContext, useContext, useEffect, useRef, useState, type ReactNode } from 'react';
 import { createJobWatcher, type JobWatcher } from '../core/createJobWatcher';
 import type { Job, JobClient } from '../core/types';
-import { jobKeys } from './jobKeys';
+import { createJobKeys, type JobKeys } from './jobKeys';
 import { connectQueryClient, queryClientJobCache } from './queryClientJobCache';
 
 /** @internal What the provider gives hooks. */
@@ -10,6 +10,8 @@ export interface JobContextValue {
   client: JobClient;
   watcher: JobWatcher;
   queryClient: QueryClient;
+  /** The provider's query keys (its `scope`). */
+  keys: JobKeys;
 }
 
 const JobContext = /* @__PURE__ */ createContext<JobContextValue | null>(null);
@@ -20,6 +22,12 @@ export interface JobClientProviderProps {
   client: JobClient;
   /** The QueryClient that holds job data. Default: the one of the surrounding `QueryClientProvider`, else one the provider creates. */
   queryClient?: QueryClient;
+  /**
+   * Keeps this provider's data apart in a shared QueryClient, under `createJobKeys(scope)`.
+   * Needed when two providers for two backends share one QueryClient: jobs of both with the
+   * same id would otherwise be one cache entry. Default: none (`jobKeys`).
+   */
+  scope?: string;
   /** Called once per job id for the whole app, whichever components watch it, when the job is first seen terminal. The place for toasts. */
   onJobSettled?: (job: Job) => void;
   /** The app. */
@@ -32,7 +40,7 @@ export interface JobClientProviderProps {
  * job data can be read, prefetched and invalidated with React Query's usual
  * calls under {@link jobKeys}.
  */
-export function JobClientProvider({ client, queryClient, onJobSettled, children }: JobClientProviderProps) {
+export function JobClientProvider({ client, queryClient, scope, onJobSettled, children }: JobClientProviderProps) {
   const ambient = useContext(QueryClientContext);
   const [ownQueryClient] = useState(() => (queryClient ?? ambient ? null : new QueryClient()));
   const qc = (queryClient ?? ambient ?? ownQueryClient) as QueryClient;
@@ -40,19 +48,19 @@ export function JobClientProvider({ client, queryClient, onJobSettled, children 
   const onJobSettledRef = useRef(onJobSettled);
   onJobSettledRef.current = onJobSettled;
 
-  const [state, setState] = useState(() => makeWatcher(qc, client, onJobSettledRef));
+  const [state, setState] = useState(() => makeWatcher(qc, client, onJobSettledRef, scope));
   let current = state;
-  if (state.queryClient !== qc) {
-    // A different QueryClient means different data: start over with a new watcher.
-    current = makeWatcher(qc, client, onJobSettledRef);
+  if (state.queryClient !== qc || state.scope !== scope) {
+    // A different QueryClient or scope means different data: start over with a new watcher.
+    current = makeWatcher(qc, client, onJobSettledRef, scope);
     setState(current);
   }
   current.watcher.setClient(client);
 
-  const { watcher } = current;
-  useEffect(() => connectQueryClient(qc, watcher), [qc, watcher]);
+  const { watcher, keys } = current;
+  useEffect(() => connectQueryClient(qc, watcher, keys), [qc, watcher, keys]);
 
-  const value = useStableValue(client, watcher, qc);
+  const value = useStableValue(client, watcher, qc, keys);
   const tree = <JobContext.Provider value={value}>{children}</JobContext.Provider>;
   return qc === ambient ? tree : <QueryClientProvider client={qc}>{tree}</QueryClientProvider>;
 }
@@ -61,11 +69,13 @@ function makeWatcher(
   queryClient: QueryClient,
   client: JobClient,
   onJobSettled: { current: ((job: Job) => void) | undefined },
-): { queryClient: QueryClient; watcher: JobWatcher } {
+  scope: string | undefined,
+): { queryClient: QueryClient; scope: string | undefined; keys: JobKeys; watcher: JobWatcher } {
   let countsRefreshQueued = false;
+  const keys = createJobKeys(scope);
   const watcher = createJobWatcher({
     client,
-    cache: queryClientJobCache(queryClient),
+    cache: queryClientJobCache(queryClient, keys),
     onJobStatusChange(_job, previous) {
       // A job that starts, finishes or leaves changes the active counts: refresh
       // them now rather than at the next tick, so badges agree with statuses.
@@ -74,21 +84,21 @@ function makeWatcher(
       countsRefreshQueued = true;
       queueMicrotask(() => {
         countsRefreshQueued = false;
-        void queryClient.invalidateQueries({ queryKey: jobKeys.counts() });
+        void queryClient.invalidateQueries({ queryKey: keys.counts() });
       });
     },
     onJobSettled(job) {
       onJobSettled.current?.(job);
     },
   });
-  return { queryClient, watcher };
+  return { queryClient, scope, keys, watcher };
 }
 
-function useStableValue(client: JobClient, watcher: JobWatcher, queryClient: QueryClient): JobContextValue {
+function useStableValue(client: JobClient, watcher: JobWatcher, queryClient: QueryClient, keys: JobKeys): JobContextValue {
   const ref = useRef<JobContextValue | null>(null);
   const prev = ref.current;
-  if (!prev || prev.client !== client || prev.watcher !== watcher || prev.queryClient !== queryClient) {
-    ref.current = { client, watcher, queryClient };
+  if (!prev || prev.client !== client || prev.watcher !== watcher || prev.queryClient !== queryClient || prev.keys !== keys) {
+    ref.current = { client, watcher, queryClient, keys };
   }
   return ref.current as JobContextValue;
 }

@@ -2,10 +2,10 @@ import { QueryObserver, type QueryCacheNotifyEvent, type QueryClient } from '@ta
 import type { JobCache, JobWatcher } from '../core/createJobWatcher';
 import { parseJob } from '../core/parseJob';
 import type { Job } from '../core/types';
-import { jobKeys } from './jobKeys';
+import { jobKeys as defaultKeys, type JobKeys } from './jobKeys';
 
-/** A {@link JobCache} that keeps jobs in the app's QueryClient under `jobKeys.status(id)`. */
-export function queryClientJobCache(queryClient: QueryClient): JobCache {
+/** A {@link JobCache} that keeps jobs in the app's QueryClient under `jobKeys.status(id)` (or a scope's keys). */
+export function queryClientJobCache(queryClient: QueryClient, jobKeys: JobKeys = defaultKeys): JobCache {
   return {
     get: (id) => queryClient.getQueryData<Job>(jobKeys.status(id)),
     set: (id, job) => void queryClient.setQueryData(jobKeys.status(id), job),
@@ -18,7 +18,7 @@ export function queryClientJobCache(queryClient: QueryClient): JobCache {
   };
 }
 
-function statusId(event: QueryCacheNotifyEvent): string | null {
+function statusId(event: QueryCacheNotifyEvent, jobKeys: JobKeys): string | null {
   const key = event.query.queryKey;
   return key.length === 3 && key[0] === jobKeys.all[0] && key[1] === 'status' && typeof key[2] === 'string' ? key[2] : null;
 }
@@ -28,10 +28,10 @@ function statusId(event: QueryCacheNotifyEvent): string | null {
  * `setQueryData` (or fetched through `jobStatusQueryOptions`) is offered to the
  * watcher, and `invalidateQueries` on a watched job refreshes it.
  */
-export function connectQueryClient(queryClient: QueryClient, watcher: JobWatcher): () => void {
+export function connectQueryClient(queryClient: QueryClient, watcher: JobWatcher, jobKeys: JobKeys = defaultKeys): () => void {
   return queryClient.getQueryCache().subscribe((event) => {
     if (event.type !== 'updated') return;
-    const id = statusId(event);
+    const id = statusId(event, jobKeys);
     if (id === null) return;
     if (event.action.type === 'invalidate') {
       // Only jobs someone observes are refetched, as React Query does for active queries.

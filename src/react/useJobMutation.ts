@@ -7,7 +7,7 @@ import { isNewerJob, jsonEqual } from '../core/mergeJob';
 import { parseJob } from '../core/parseJob';
 import type { Job, PendingCount } from '../core/types';
 import { useJobContext } from './JobClientProvider';
-import { jobKeys } from './jobKeys';
+import type { JobKeys } from './jobKeys';
 
 /**
  * What {@link useCancelJob} and {@link useRetryJob} return: React Query's
@@ -58,14 +58,14 @@ const CONFLICT = 409;
  * 4. always refreshes the counts afterwards.
  */
 export function useJobMutation<TResult>(action: JobAction): UseJobMutationResult<TResult> {
-  const { client, watcher, queryClient } = useJobContext();
+  const { client, watcher, queryClient, keys } = useJobContext();
   // Answers that came from a refresh after a 409, so `onSuccess` can tell them apart.
   const [refreshed] = useState(() => new WeakSet<Job>());
   const supported = typeof client[action.method] === 'function';
 
   const mutation = useMutation<Job<TResult>, Error, string, Optimism | undefined>(
     {
-      mutationKey: [...jobKeys.all, action.method],
+      mutationKey: [...keys.all, action.method],
       async onMutate(id) {
         if (!supported) return undefined;
         const previous = watcher.getSnapshot(id).job;
@@ -73,7 +73,7 @@ export function useJobMutation<TResult>(action: JobAction): UseJobMutationResult
         if (!previous || !optimistic) return { previous: undefined, optimistic: undefined, counts: [] };
         // Shown at once, announced only once the server confirms it.
         watcher.replace(optimistic, { silent: true });
-        const counts = await adjustCounts(queryClient, previous, action.countDelta(previous));
+        const counts = await adjustCounts(queryClient, keys, previous, action.countDelta(previous));
         return { previous, optimistic, counts };
       },
       async mutationFn(id) {
@@ -109,7 +109,7 @@ export function useJobMutation<TResult>(action: JobAction): UseJobMutationResult
         restoreCounts(queryClient, optimism);
       },
       onSettled(_job, _error, _id, optimism) {
-        if (optimism) void queryClient.invalidateQueries({ queryKey: jobKeys.counts() });
+        if (optimism) void queryClient.invalidateQueries({ queryKey: keys.counts() });
       },
     },
     queryClient,
@@ -163,11 +163,12 @@ function isPendingCount(value: unknown): value is PendingCount {
  */
 async function adjustCounts(
   queryClient: QueryClient,
+  keys: JobKeys,
   job: Job,
   delta: PendingCount,
 ): Promise<Array<[QueryKey, PendingCount | undefined]>> {
   if (delta.pending === 0 && delta.processing === 0) return [];
-  const filters = { queryKey: jobKeys.counts(), predicate: ({ queryKey }: { queryKey: QueryKey }) => counts(queryKey, job) };
+  const filters = { queryKey: keys.counts(), predicate: ({ queryKey }: { queryKey: QueryKey }) => counts(queryKey, job) };
   await queryClient.cancelQueries(filters);
   const before = queryClient.getQueriesData<PendingCount>(filters);
   queryClient.setQueriesData<PendingCount>(filters, (data) =>

@@ -6,7 +6,6 @@ import { isNewerJob } from '../core/mergeJob';
 import { parseJobPage } from '../core/parseJob';
 import type { Job, JobFilter, JobPage } from '../core/types';
 import { useJobContext } from './JobClientProvider';
-import { jobKeys } from './jobKeys';
 import type { PollInterval } from './types';
 import { useIsomorphicLayoutEffect } from './useIsomorphicLayoutEffect';
 
@@ -122,13 +121,13 @@ export function useJobs<TResult = unknown>(
   filter: UseJobsFilter = {},
   options: UseJobsOptions<TResult> = {},
 ): UseJobsResult<TResult> {
-  const { client, watcher, queryClient } = useJobContext();
+  const { client, watcher, queryClient, keys } = useJobContext();
   const enabled = options.enabled !== false;
   const key = listFilter(filter);
 
   const query = useInfiniteQuery(
     {
-      queryKey: jobKeys.list(key),
+      queryKey: keys.list(key),
       queryFn: async ({ pageParam, signal }) =>
         parseJobPage(await client.list(pageParam === null ? key : { ...key, cursor: pageParam }, { signal })),
       initialPageParam: null as string | null,

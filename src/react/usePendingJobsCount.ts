@@ -1,7 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { parsePendingCount } from '../core/parseJob';
 import { useJobContext } from './JobClientProvider';
-import { jobKeys } from './jobKeys';
 import type { UsePendingJobsCountOptions, UsePendingJobsCountResult } from './types';
 
 /** Default refresh interval of {@link usePendingJobsCount}, in ms. */
@@ -17,11 +16,11 @@ export const DEFAULT_COUNT_INTERVAL = 5000;
  * const { total, pending, processing } = usePendingJobsCount({ filter: { meta: { projectId } } });
  */
 export function usePendingJobsCount(options: UsePendingJobsCountOptions = {}): UsePendingJobsCountResult {
-  const { client, queryClient } = useJobContext();
+  const { client, queryClient, keys } = useJobContext();
   const meta = options.filter?.meta;
   const query = useQuery(
     {
-      queryKey: jobKeys.counts(meta ?? {}),
+      queryKey: keys.counts(meta ?? {}),
       queryFn: async ({ signal }) =>
         parsePendingCount(await client.getPendingCount(meta ? { meta } : undefined, { signal })),
       refetchInterval: options.pollInterval ?? DEFAULT_COUNT_INTERVAL,
