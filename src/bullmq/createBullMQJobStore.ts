@@ -612,7 +612,8 @@ export function createBullMQJobStore(options: BullMQJobStoreOptions): BullMQJobS
 
   /** Which of `ids` have an entry in BullMQ's event stream after `position`; `null` when it cannot tell. */
   async function changedSince(ids: string[], position: string): Promise<string[] | null> {
-    if (!STREAM_ID.test(position) || ids.length === 0) return ids.length === 0 ? [] : null;
+    if (ids.length === 0) return [];
+    if (!STREAM_ID.test(position)) return null;
     const answer: unknown = await (await scriptClient()).runCommand('jobwatchChangedSince', [
       eventsKey,
       position,

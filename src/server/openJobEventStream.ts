@@ -152,20 +152,20 @@ export async function openJobEventStream(context: JobEventStreamContext): Promis
     const data = JSON.stringify(job);
     const entry = watched.get(job.id);
     if (entry) entry.known = job;
-    let id: string;
-    if (log) {
-      id = position ?? '0';
-    } else {
-      highWater = Math.max(highWater, updatedMs(job));
-      id = String(updatedMs(job));
-    }
+    if (!log) highWater = Math.max(highWater, updatedMs(job));
+    const id = log ? logId() : String(updatedMs(job));
     if (isTerminal(job)) leave(job.id);
     return `id: ${id}\nevent: job\ndata: ${data}\n\n`;
   }
 
   function missingEvent(id: string): string {
     leave(id);
-    return `id: ${log ? (position ?? '0') : highWater}\nevent: missing\ndata: ${JSON.stringify({ id })}\n\n`;
+    return `id: ${log ? logId() : highWater}\nevent: missing\ndata: ${JSON.stringify({ id })}\n\n`;
+  }
+
+  /** With a log, the `id:` of every event: everything up to it has been sent. */
+  function logId(): string {
+    return position ?? '0';
   }
 
   /** Raises `position` to a push's log position (the store vouches everything up to it was pushed). */
