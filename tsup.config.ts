@@ -9,7 +9,7 @@ const shared: Options = {
   target: 'es2022',
   // Rollup tree-shaking strips "use client"; esbuild already drops what is unused.
   treeshake: false,
-  external: ['react', 'react-dom', '@tanstack/react-query', 'clsx', 'eventsource-parser', 'msw', 'bullmq', 'ioredis'],
+  external: ['react', 'react-dom', '@tanstack/react-query', 'clsx', 'msw', 'bullmq', 'ioredis'],
 };
 
 export default defineConfig([

@@ -112,7 +112,6 @@ export default defineConfig({
             { find: /^msw\/browser$/, replacement: path.join(dirname, 'node_modules/msw3/lib/browser/index.js') },
           ],
         },
-        optimizeDeps: { include: ['eventsource-parser'] },
         test: {
           name: 'msw3',
           globals: true,

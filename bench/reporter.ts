@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Reporter, TestModule } from 'vitest/node';
 import type { BenchRow, BenchSection } from './shared';
 
-const SECTIONS = ['requests', 'renders', 'latency', 'memory'] as const;
+const SECTIONS = ['requests', 'renders', 'latency', 'memory', 'size'] as const;
 const resultsPath = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results.json');
 const require = createRequire(import.meta.url);
 const versionOf = (name: string): string => (require(`${name}/package.json`) as { version: string }).version;
@@ -105,6 +105,7 @@ export default class BenchReporter implements Reporter {
         '  + one interval); the rest are safety rounds. "first answer": mount → first read or push.',
         '- requests and renders run React\'s development build under act() with fake timers;',
         '  latency runs both builds on real timers; memory runs the production build.',
+        '- size: size-limit on the freshly built dist/, as `npm run size` measures it (kB = 1,000 bytes).',
         `- ${passed} of ${judged} targets met · ${(meta.totalMs / 1000).toFixed(1)} s · written to ${path.relative(process.cwd(), resultsPath)}`,
         '',
       ].join('\n'),

@@ -14,7 +14,7 @@ export interface BenchRow {
 
 /** What one bench test hands the reporter (through `task.meta`, so it reaches the main process). */
 export interface BenchSection {
-  /** `requests`, `renders`, `latency` or `memory`: the key in results.json. */
+  /** `requests`, `renders`, `latency`, `memory` or `size`: the key in results.json. */
   section: string;
   /** The key inside the section, e.g. `N=100`; sections with one test use `all`. */
   key: string;

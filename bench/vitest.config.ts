@@ -43,6 +43,11 @@ export default defineConfig({
         extends: true,
         test: { name: 'prod', include: ['bench/latency.bench.tsx', 'bench/memory.bench.tsx'], env: { NODE_ENV: 'production' } },
       },
+      {
+        // Bundle sizes: size-limit on dist/, which the bench script builds first.
+        extends: true,
+        test: { name: 'size', include: ['bench/size.bench.ts'] },
+      },
     ],
   },
 });

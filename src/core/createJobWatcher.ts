@@ -1,7 +1,7 @@
-import { isAbortError, isFatalJobError, JobError, JobNotFoundError, JobProtocolError, JobTransportError } from './errors';
+import { isFatalJobError, JobError, JobNotFoundError, JobProtocolError, JobTransportError } from './errors';
 import { isTerminal } from './isTerminal';
 import { isNewerJob, jsonEqual } from './mergeJob';
-import { parseJob } from './parseJob';
+import { parseBatchEnvelope, parseJob } from './parseJob';
 import { isValidJobId, MAX_IDS_PER_REQUEST } from './restContract';
 import type { Job, JobClient } from './types';
 
@@ -180,15 +180,13 @@ interface Entry {
   snapshot: JobSnapshot;
 }
 
-const EMPTY_SNAPSHOT: JobSnapshot = Object.freeze({ job: undefined, error: null, fatal: false, connection: 'idle' });
-
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
+/** The snapshot of a job nobody watches and nothing holds (and of a hook given no job id). */
+export const EMPTY_SNAPSHOT: JobSnapshot = /* @__PURE__ */ Object.freeze({ job: undefined, error: null, fatal: false, connection: 'idle' });
 
 /** Anything untyped (a fetch TypeError, a thrown string) is a transport problem. */
 function toJobError(error: unknown): Error {
-  return error instanceof JobError ? error : new JobTransportError(errorMessage(error), { cause: error });
+  if (error instanceof JobError) return error;
+  return new JobTransportError(error instanceof Error ? error.message : String(error), { cause: error });
 }
 
 function mapCache(): JobCache {
@@ -202,34 +200,21 @@ function browserEnvironment(): JobWatcherEnvironment | null {
     isVisible: () => document.visibilityState !== 'hidden',
     isOnline: () => typeof navigator === 'undefined' || navigator.onLine !== false,
     subscribe(listener) {
-      document.addEventListener('visibilitychange', listener);
-      window.addEventListener('online', listener);
-      window.addEventListener('offline', listener);
+      const events: ReadonlyArray<readonly [EventTarget, string]> = [
+        [document, 'visibilitychange'],
+        [window, 'online'],
+        [window, 'offline'],
+      ];
+      for (const [target, type] of events) target.addEventListener(type, listener);
       return () => {
-        document.removeEventListener('visibilitychange', listener);
-        window.removeEventListener('online', listener);
-        window.removeEventListener('offline', listener);
+        for (const [target, type] of events) target.removeEventListener(type, listener);
       };
     },
   };
 }
 
-/** A batch answer whose jobs are not checked yet. */
-interface RawBatch {
-  jobs: unknown[];
-  missing: string[];
-}
-
-/** Checks the `{ jobs, missing }` envelope only; each job is checked on its own. */
-function checkBatchEnvelope(value: unknown): RawBatch {
-  const v = value as { jobs?: unknown; missing?: unknown } | null;
-  if (typeof v !== 'object' || v === null) throw new JobProtocolError('', 'batch answer must be an object');
-  if (!Array.isArray(v.jobs)) throw new JobProtocolError('jobs', 'must be an array');
-  if (!Array.isArray(v.missing) || v.missing.some((id) => typeof id !== 'string')) {
-    throw new JobProtocolError('missing', 'must be an array of strings');
-  }
-  return v as RawBatch;
-}
+/** A batch answer whose envelope is checked but whose jobs are not yet: each job is checked on its own. */
+type RawBatch = ReturnType<typeof parseBatchEnvelope>;
 
 /** How many offered-but-unwatched jobs the watcher remembers as fresh. */
 const MAX_OFFERED = 1000;
@@ -289,21 +274,27 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
     return environment;
   }
 
+  /** Whether the page is visible and online (or there is no environment to say otherwise). */
+  function isActive(): boolean {
+    const e = env();
+    return !e || (e.isOnline() && e.isVisible());
+  }
+
+  /** Whether any watcher of the entry asks for this (read from its current options). */
+  function anyWatcher(entry: Entry, asks: (options: WatchOptions) => unknown): boolean {
+    for (const r of entry.registrations) if (asks(r.options())) return true;
+    return false;
+  }
+
+  function pollsWhenHidden(entry: Entry): boolean {
+    return anyWatcher(entry, (o) => o.pollWhenHidden);
+  }
+
   function isPaused(entry: Entry): boolean {
     const e = env();
     if (!e) return false;
     if (!e.isOnline()) return true;
-    if (e.isVisible() || hiddenPollInterval !== false) return false;
-    for (const r of entry.registrations) if (r.options().pollWhenHidden) return false;
-    return true;
-  }
-
-  /** Polling slowed down (not paused) while hidden: see `setHiddenPollInterval`. */
-  function slowedWhileHidden(entry: Entry): boolean {
-    const e = env();
-    if (!e || hiddenPollInterval === false || e.isVisible()) return false;
-    for (const r of entry.registrations) if (r.options().pollWhenHidden) return false;
-    return true;
+    return !e.isVisible() && hiddenPollInterval === false && !pollsWhenHidden(entry);
   }
 
   /** The shortest interval any watcher of the entry asks for, or `false` for none. */
@@ -322,12 +313,16 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
     let interval = intervalOf(entry);
     if (interval === false) return false;
     if (entry.live) interval = Math.max(interval, safetyPollInterval);
-    if (hiddenPollInterval !== false && slowedWhileHidden(entry)) interval = Math.max(interval, hiddenPollInterval);
+    if (hiddenPollInterval !== false) {
+      // Slowed down (not paused) while hidden: see `setHiddenPollInterval`.
+      const e = env();
+      if (e && !e.isVisible() && !pollsWhenHidden(entry)) interval = Math.max(interval, hiddenPollInterval);
+    }
     return interval;
   }
 
   function connectionOf(entry: Entry): WatchConnection {
-    if (entry.registrations.size === 0 || isTerminal(entry.job)) return entry.fatal ? 'error' : 'idle';
+    if (!isWatched(entry) || isTerminal(entry.job)) return entry.fatal ? 'error' : 'idle';
     if (entry.fatal || entry.error) return 'error';
     if (entry.live) return 'live';
     if (isPaused(entry)) return 'paused';
@@ -367,6 +362,24 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
     return snapshot;
   }
 
+  function isWatched(entry: Entry): boolean {
+    return entry.registrations.size > 0;
+  }
+
+  /** No read in flight nor planned. */
+  function isIdle(entry: Entry): boolean {
+    return !entry.read && entry.dueAt === null;
+  }
+
+  /** Forgets the last error and failures: the next read is on time again. */
+  function clearError(entry: Entry): void {
+    entry.error = null;
+    entry.fatal = false;
+    entry.failures = 0;
+    // Only read while `failures` > 0, and set with every failure.
+    entry.retryAfterMs = 0;
+  }
+
   function getEntry(id: string): Entry {
     let entry = entries.get(id);
     if (!entry) {
@@ -402,24 +415,22 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
   }
 
   function dropIfUnused(entry: Entry): void {
-    if (entry.registrations.size === 0 && entry.listeners.size === 0 && !entry.read && entry.waiters.length === 0) {
+    if (!isWatched(entry) && entry.listeners.size === 0 && !entry.read && entry.waiters.length === 0) {
       entries.delete(entry.id);
     }
   }
 
   // ---- the shared clock ---------------------------------------------------
 
-  function leaveClock(entry: Entry): void {
-    if (entry.group === null) return;
-    const clock = clocks.get(entry.group);
-    if (clock && --clock.members <= 0) clocks.delete(entry.group);
-    entry.group = null;
-  }
-
   /** Plans the entry's next read at `dueAt`, optionally on the shared clock of `group`. */
   function plan(entry: Entry, dueAt: number | null, group: number | null = null): void {
     if (entry.group !== group) {
-      leaveClock(entry);
+      if (entry.group !== null) {
+        // Leave the old clock; the last member to leave stops it.
+        const clock = clocks.get(entry.group);
+        if (clock && --clock.members <= 0) clocks.delete(entry.group);
+        entry.group = null;
+      }
       if (group !== null) {
         const clock = clocks.get(group);
         if (clock) clock.members += 1;
@@ -440,18 +451,8 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
     timerAt = Infinity;
   }
 
-  /**
-   * The next tick of `interval`'s shared clock at least half an interval after
-   * `after`: jobs mounted at different moments converge on one round per interval.
-   */
-  function nextTick(interval: number, after: number): number {
-    const clock = clocks.get(interval);
-    if (!clock || interval === 0) return after + interval;
-    return clock.anchor + Math.ceil((after + interval / 2 - clock.anchor) / interval) * interval;
-  }
-
   function mayRead(entry: Entry): boolean {
-    return entry.registrations.size > 0 && !entry.fatal && !isTerminal(entry.job) && !entry.read;
+    return isWatched(entry) && !entry.fatal && !isTerminal(entry.job) && !entry.read;
   }
 
   /** After a read (or a change of options), plans the next one. */
@@ -461,22 +462,23 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
     if (interval === false) return plan(entry, null);
     if (entry.failures > 0) return plan(entry, now() + backoff(entry, interval));
     const t = now();
-    if (!clocks.has(interval)) {
-      // The first job on this interval starts its clock now.
-      return plan(entry, t + interval, interval);
-    }
-    plan(entry, nextTick(interval, t), interval);
+    const clock = clocks.get(interval);
+    // The first job on an interval starts its clock one interval from now. The others
+    // take the clock's next tick at least half an interval away: jobs mounted at
+    // different moments converge on one round per interval.
+    const dueAt =
+      !clock || interval === 0 ? t + interval : clock.anchor + Math.ceil((t + interval / 2 - clock.anchor) / interval) * interval;
+    plan(entry, dueAt, interval);
   }
 
   /** The first read of a newly watched job: at once, or with the next round of its interval. */
   function scheduleFirst(entry: Entry): void {
     const interval = entry.live ? false : intervalOf(entry);
+    if (interval === false) return plan(entry, now());
     // Just read (a list row, a push): no need to read it again before its interval is up.
-    if (interval !== false && entry.job && entry.freshAt !== null && now() - entry.freshAt < interval) {
-      return schedule(entry);
-    }
-    const clock = interval === false ? undefined : clocks.get(interval);
-    if (interval === false || !clock) return plan(entry, now());
+    if (entry.job && entry.freshAt !== null && now() - entry.freshAt < interval) return schedule(entry);
+    const clock = clocks.get(interval);
+    if (!clock) return plan(entry, now());
     const t = now();
     const k = Math.max(0, Math.ceil((t - clock.anchor) / interval));
     plan(entry, clock.anchor + k * interval, interval);
@@ -498,10 +500,9 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
       if (entry.dueAt !== null && entry.dueAt < earliest) earliest = entry.dueAt;
     }
     if (earliest === timerAt && timer !== null) return;
-    if (timer !== null) clearTimeout(timer);
-    timer = null;
-    timerAt = earliest;
+    disarm();
     if (earliest === Infinity) return;
+    timerAt = earliest;
     timer = setTimeout(
       () => {
         timer = null;
@@ -518,16 +519,15 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
     const due: Entry[] = [];
     for (const entry of entries.values()) {
       if (entry.dueAt === null || entry.dueAt > t) continue;
-      if (!mayRead(entry)) {
+      const readable = mayRead(entry);
+      if (!readable || isPaused(entry)) {
         plan(entry, null);
         settleWaiters(entry);
-        continue;
-      }
-      if (isPaused(entry)) {
-        entry.missedPoll = true;
-        plan(entry, null);
-        settleWaiters(entry);
-        publish(entry);
+        if (readable) {
+          // Paused: read as soon as the pause ends.
+          entry.missedPoll = true;
+          publish(entry);
+        }
         continue;
       }
       plan(entry, null, entry.group);
@@ -557,10 +557,12 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
       publish(entry);
     }
     const c = client;
-    const request: Promise<RawBatch> =
-      list.length === 1
-        ? Promise.resolve().then(async () => ({ jobs: [await c.getStatus(list[0]!.id, { signal })], missing: [] }))
-        : Promise.resolve().then(async () => checkBatchEnvelope(await c.getStatuses!(list.map((e) => e.id), { signal })));
+    const request = Promise.resolve().then(
+      async (): Promise<RawBatch> =>
+        list.length === 1
+          ? { jobs: [await c.getStatus(list[0]!.id, { signal })], missing: [] }
+          : parseBatchEnvelope(await c.getStatuses!(list.map((e) => e.id), { signal })),
+    );
     r.promise = request.then(
       (batch) => finishRead(r, batch, null),
       (error: unknown) => finishRead(r, null, error),
@@ -570,7 +572,8 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
   function finishRead(r: Read, batch: RawBatch | null, error: unknown): void {
     const members = [...r.entries];
     r.entries.clear();
-    if (error !== null && isAbortError(error) && members.length === 0) return;
+    // Nobody waits for this read any more (e.g. it was aborted): nothing to apply.
+    if (members.length === 0) return;
     // Each job is checked on its own: one malformed job fails only itself.
     const byId = new Map<string, Job>();
     const invalid = new Map<string, Error>();
@@ -592,21 +595,18 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
       if (entry.read !== r) continue;
       entry.read = null;
       const job = byId.get(entry.id);
-      let problem: Error | null = failure ?? invalid.get(entry.id) ?? null;
-      if (!problem && job) {
-        entry.failures = 0;
-        entry.retryAfterMs = 0;
-        entry.error = null;
-        entry.fatal = false;
-        accept(entry, job);
-      } else if (!problem) {
+      let problem = failure ?? invalid.get(entry.id);
+      if (!problem && !job) {
         problem = missing.has(entry.id)
           ? new JobNotFoundError(entry.id)
           : members.length === 1
             ? new JobProtocolError('id', `must be "${entry.id}", the id that was asked for`)
             : new JobProtocolError('jobs', `lacks "${entry.id}", which is not in missing either`);
       }
-      if (problem) {
+      if (!problem) {
+        clearError(entry);
+        accept(entry, job!);
+      } else {
         entry.error = problem;
         if (isFatalJobError(problem)) {
           entry.fatal = true;
@@ -617,7 +617,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
         }
       }
       if (isTerminal(entry.job)) stopPush(entry);
-      if (problem && !entry.fatal && failure) {
+      if (failure && !entry.fatal) {
         const interval = effectiveInterval(entry);
         if (roundDelay === null && interval !== false) roundDelay = backoff(entry, interval);
         if (roundDelay !== null && mayRead(entry)) plan(entry, now() + roundDelay);
@@ -637,10 +637,15 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
     for (const resolve of waiters) resolve();
   }
 
+  /** Resolves when the entry's next read is done (or its work stops). */
+  function nextRead(entry: Entry): Promise<void> {
+    return new Promise<void>((resolve) => entry.waiters.push(resolve));
+  }
+
   /** Reads the entry as soon as possible (with whatever else is due); resolves when that read is done. */
   function readSoon(entry: Entry): Promise<void> {
     if (entry.read) return entry.read.promise;
-    const done = new Promise<void>((resolve) => entry.waiters.push(resolve));
+    const done = nextRead(entry);
     plan(entry, now());
     return done;
   }
@@ -663,12 +668,15 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
     settleWaiters(entry);
   }
 
-  /** Exponential backoff with equal jitter, never sooner than the normal interval nor than Retry-After. */
+  /** Exponential backoff with equal jitter: `base` doubled per failure up to {@link MAX_BACKOFF_MS}, then half of that plus a random share of the other half. */
+  function jittered(base: number, failures: number): number {
+    const ceiling = Math.min(MAX_BACKOFF_MS, base * 2 ** failures);
+    return ceiling / 2 + (ceiling / 2) * random();
+  }
+
+  /** The retry delay after transient errors, never sooner than the normal interval nor than Retry-After. */
   function backoff(entry: Entry, interval: number): number {
-    const base = Math.max(interval, 1000);
-    const ceiling = Math.min(MAX_BACKOFF_MS, base * 2 ** entry.failures);
-    const jittered = ceiling / 2 + (ceiling / 2) * random();
-    return Math.max(jittered, entry.retryAfterMs);
+    return Math.max(jittered(Math.max(interval, 1000), entry.failures), entry.retryAfterMs);
   }
 
   // ---- merging ------------------------------------------------------------
@@ -692,7 +700,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
     cache.set(entry.id, job);
     if (previous?.status !== job.status) options.onJobStatusChange?.(job, previous);
     // Settling is about watched jobs: a finished row offered by a list must not toast.
-    if (isTerminal(job) && entry.registrations.size > 0) settle(job);
+    if (isTerminal(job) && isWatched(entry)) settle(job);
     return true;
   }
 
@@ -712,31 +720,30 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
   /** Follows a change of the registrations' `live` options. */
   function syncPush(entry: Entry): void {
     if (wantsPush(entry)) startPush(entry);
-    else if (entry.unsubscribe || entry.pushTimer !== null) stopPush(entry);
+    // Changes nothing when push is off (`live` is only set while subscribed).
+    else stopPush(entry);
   }
 
   function wantsPush(entry: Entry): boolean {
-    if (!client.subscribe || entry.fatal || isTerminal(entry.job)) return false;
-    for (const r of entry.registrations) if (r.options().live !== false) return true;
-    return false;
+    return !!client.subscribe && !entry.fatal && !isTerminal(entry.job) && anyWatcher(entry, (o) => o.live !== false);
   }
 
   /** Subscribes when push is wanted and possible; a failed subscription falls back to polling and retries with backoff. */
   function startPush(entry: Entry): void {
     if (entry.unsubscribe || entry.pushTimer !== null || !wantsPush(entry)) return;
-    const subscribe = client.subscribe!.bind(client);
     let closed = false;
     let unsubscribe: (() => void) | undefined;
-    const unsubscribeOnce = () => {
-      if (closed) return;
+    const close = () => {
       closed = true;
       unsubscribe?.();
     };
+    const unsubscribeOnce = () => {
+      if (!closed) close();
+    };
     const fail = (error: unknown) => {
       if (closed) return;
-      closed = true;
       if (entry.unsubscribe === unsubscribeOnce) entry.unsubscribe = null;
-      unsubscribe?.();
+      close();
       const wasLive = entry.live;
       entry.live = false;
       if (isFatalJobError(error)) {
@@ -747,19 +754,21 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
         return;
       }
       entry.pushFailures += 1;
-      const ceiling = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** entry.pushFailures);
-      entry.pushTimer = setTimeout(() => {
-        entry.pushTimer = null;
-        if (entry.registrations.size > 0) startPush(entry);
-      }, ceiling / 2 + (ceiling / 2) * random());
+      entry.pushTimer = setTimeout(
+        () => {
+          entry.pushTimer = null;
+          if (isWatched(entry)) startPush(entry);
+        },
+        jittered(1000, entry.pushFailures),
+      );
       // Back to the normal interval until push recovers; read now if we were relying on push.
       if (wasLive) void readSoon(entry);
-      else if (entry.dueAt === null && !entry.read) schedule(entry);
+      else if (isIdle(entry)) schedule(entry);
       publish(entry);
     };
     entry.unsubscribe = unsubscribeOnce;
     try {
-      unsubscribe = subscribe(entry.id, {
+      unsubscribe = client.subscribe!(entry.id, {
         next(raw) {
           if (closed) return;
           let job: Job;
@@ -801,27 +810,21 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
   /** Starts work for a newly watched entry: nothing for a job known terminal. */
   function start(entry: Entry): void {
     if (entry.fatal || isTerminal(entry.job)) {
-      if (entry.job && isTerminal(entry.job)) settle(entry.job);
-      publish(entry);
-      return;
+      if (isTerminal(entry.job)) settle(entry.job!);
+    } else {
+      startPush(entry);
+      if (isPaused(entry)) entry.missedPoll = true;
+      else scheduleFirst(entry);
     }
-    startPush(entry);
-    if (isPaused(entry)) {
-      entry.missedPoll = true;
-      publish(entry);
-      return;
-    }
-    scheduleFirst(entry);
     publish(entry);
   }
 
   function onEnvironmentChange(): void {
-    const e = env();
-    const active = !e || (e.isOnline() && e.isVisible());
+    const active = isActive();
     const resumed = active && !wasActive;
     wasActive = active;
     for (const entry of entries.values()) {
-      if (entry.registrations.size === 0 || entry.fatal || isTerminal(entry.job)) continue;
+      if (!isWatched(entry) || entry.fatal || isTerminal(entry.job)) continue;
       if (!isPaused(entry) && (resumed || entry.missedPoll)) {
         // Back to visible or online: one immediate refresh, all jobs in one round.
         entry.failures = 0;
@@ -836,12 +839,11 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
     const registration: Registration = {
       options: typeof watchOptions === 'function' ? watchOptions : () => watchOptions,
     };
-    const first = entry.registrations.size === 0;
+    const first = !isWatched(entry);
     entry.registrations.add(registration);
     if (watchedCount++ === 0) {
-      const e = env();
-      wasActive = !e || (e.isOnline() && e.isVisible());
-      stopEnvironment = e ? e.subscribe(onEnvironmentChange) : null;
+      wasActive = isActive();
+      stopEnvironment = env()?.subscribe(onEnvironmentChange) ?? null;
     }
     if (first) {
       entry.releaseCache = cache.retain?.(id) ?? null;
@@ -849,25 +851,23 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
         entry.starting = true;
         queueMicrotask(() => {
           entry.starting = false;
-          if (entry.registrations.size > 0 && !entry.read && entry.dueAt === null) start(entry);
+          if (isWatched(entry) && isIdle(entry)) start(entry);
         });
       }
     } else if (!entry.starting) {
       startPush(entry);
-      if (!entry.read && entry.dueAt === null) schedule(entry);
+      if (isIdle(entry)) schedule(entry);
     }
     publish(entry);
-    let released = false;
     return {
+      // A released registration has left the set (and never returns to it).
       release() {
-        if (released) return;
-        released = true;
-        entry.registrations.delete(registration);
+        if (!entry.registrations.delete(registration)) return;
         if (--watchedCount === 0) {
           stopEnvironment?.();
           stopEnvironment = null;
         }
-        if (entry.registrations.size === 0) {
+        if (!isWatched(entry)) {
           stop(entry);
           entry.releaseCache?.();
           entry.releaseCache = null;
@@ -880,7 +880,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
         }
       },
       update() {
-        if (released || entry.starting) return;
+        if (!entry.registrations.has(registration) || entry.starting) return;
         syncPush(entry);
         if (!entry.read) {
           if (entry.missedPoll && !isPaused(entry)) void readSoon(entry);
@@ -911,7 +911,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
       entry.failures = 0;
       // An explicit refresh reads even a job nobody watches (e.g. a disabled hook's refetch).
       if (entry.read) return entry.read.promise;
-      const done = new Promise<void>((resolve) => entry.waiters.push(resolve));
+      const done = nextRead(entry);
       plan(entry, null);
       read([entry]);
       return done;
@@ -948,15 +948,13 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
       cache.set(job.id, job);
       if (!silent && previous?.status !== job.status) options.onJobStatusChange?.(job, previous);
       if (isTerminal(job)) {
-        if (!silent && entry.registrations.size > 0) settle(job);
+        if (!silent && isWatched(entry)) settle(job);
         stop(entry);
       } else {
         // Active again (a retry, or a rolled-back cancel): it may settle again.
         if (!silent) settled.delete(job.id);
-        entry.fatal = false;
-        entry.error = null;
-        entry.failures = 0;
-        if (entry.registrations.size > 0) {
+        clearError(entry);
+        if (isWatched(entry)) {
           abandonRead(entry);
           startPush(entry);
           schedule(entry);
@@ -975,7 +973,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
       // Re-plan every watched job under the new rule, then read at once what a pause held back.
       // (An entry still starting is left alone: its start plans its first read and push.)
       for (const entry of entries.values()) {
-        if (!entry.read && !entry.starting && entry.registrations.size > 0) schedule(entry);
+        if (!entry.read && !entry.starting && isWatched(entry)) schedule(entry);
       }
       onEnvironmentChange();
     },

@@ -4,6 +4,9 @@ import type { Job } from './types';
 // `instanceof` holds whichever entry (or ESM/CJS copy) a class comes from.
 const BRAND = Symbol.for('jobwatch.error');
 
+// Instance fields are `declare`d: each constructor assigns them, so no class
+// field definitions (set to undefined, then assigned) are emitted.
+
 /** Base class of every error jobwatch throws. `instanceof JobError` matches all of them. */
 export class JobError extends Error {
   /** The error's name; also what `instanceof` compares, so it holds across copies of the class. */
@@ -26,7 +29,7 @@ export class JobError extends Error {
 export class JobNotFoundError extends JobError {
   static override readonly errorName: string = 'JobNotFoundError';
   /** The id that was asked for. */
-  readonly jobId: string;
+  declare readonly jobId: string;
   constructor(jobId: string, options?: { cause?: unknown }) {
     super(`Job "${jobId}" was not found`, options);
     this.jobId = jobId;
@@ -37,7 +40,7 @@ export class JobNotFoundError extends JobError {
 export class JobUnauthorizedError extends JobError {
   static override readonly errorName: string = 'JobUnauthorizedError';
   /** HTTP status, when the error came from HTTP. */
-  readonly status: number | undefined;
+  declare readonly status: number | undefined;
   constructor(message = 'Not authorized to read this job', options?: { status?: number; cause?: unknown }) {
     super(message, options);
     this.status = options?.status;
@@ -51,9 +54,9 @@ export class JobUnauthorizedError extends JobError {
 export class JobTransportError extends JobError {
   static override readonly errorName: string = 'JobTransportError';
   /** HTTP status, when there was a response. */
-  readonly status: number | undefined;
+  declare readonly status: number | undefined;
   /** How long the server asked to wait (from `Retry-After`), in ms. */
-  readonly retryAfterMs: number | undefined;
+  declare readonly retryAfterMs: number | undefined;
   constructor(message: string, options?: { status?: number; retryAfterMs?: number; cause?: unknown }) {
     super(message, options);
     this.status = options?.status;
@@ -68,7 +71,7 @@ export class JobTransportError extends JobError {
 export class JobProtocolError extends JobError {
   static override readonly errorName: string = 'JobProtocolError';
   /** The offending field as a path, e.g. `status` or `error.message`; empty for the whole payload. */
-  readonly field: string;
+  declare readonly field: string;
   constructor(field: string, problem: string, options?: { cause?: unknown }) {
     super(field ? `Invalid job payload: "${field}" ${problem}` : `Invalid job payload: ${problem}`, options);
     this.field = field;
@@ -79,9 +82,9 @@ export class JobProtocolError extends JobError {
 export class JobRequestError extends JobError {
   static override readonly errorName: string = 'JobRequestError';
   /** HTTP status (400, 409, ...). */
-  readonly status: number;
+  declare readonly status: number;
   /** The server's error code, e.g. `bad_request`, `not_cancellable`. */
-  readonly code: string;
+  declare readonly code: string;
   constructor(status: number, code: string, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.status = status;
@@ -93,7 +96,7 @@ export class JobRequestError extends JobError {
 export class JobFailedError<TResult = unknown> extends JobError {
   static override readonly errorName: string = 'JobFailedError';
   /** The failed job. */
-  readonly job: Job<TResult>;
+  declare readonly job: Job<TResult>;
   constructor(job: Job<TResult>) {
     super(job.error?.message ?? `Job "${job.id}" failed`);
     this.job = job;

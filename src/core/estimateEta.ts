@@ -121,24 +121,25 @@ export function createEtaEstimator(options: EtaEstimatorOptions = {}): EtaEstima
   let attempt: string | undefined;
   /** Progress last seen in this attempt: `undefined` before any snapshot, `null` while pending or indeterminate. */
   let last: number | null | undefined;
+  // The warm-up state below starts as `restartWarmUp` leaves it (it is called right away).
   /** First timed change since the (re)start of the warm-up, and the latest one. */
-  let anchor: Sample | null = null;
-  let latest: Sample | null = null;
-  let samples = 0;
-  let warm = false;
+  let anchor: Sample | null;
+  let latest: Sample | null;
+  let samples: number;
+  let warm: boolean;
   /** Usual ms between changes of progress (smoothed). */
-  let gap = 0;
+  let gap: number;
   /**
    * Exponentially weighted sums of the changes (progress q and time x in ms,
    * both counted from the anchor): a least-squares line of time over progress, the newest change
    * weighing most. Fitting every change (not just the last two) averages out
    * uneven gaps; the weights let it follow a change of pace.
    */
-  let sumW = 0;
-  let sumQ = 0;
-  let sumX = 0;
-  let sumQQ = 0;
-  let sumQX = 0;
+  let sumW: number;
+  let sumQ: number;
+  let sumX: number;
+  let sumQQ: number;
+  let sumQX: number;
 
   function restartWarmUp(): void {
     anchor = null;
@@ -148,6 +149,7 @@ export function createEtaEstimator(options: EtaEstimatorOptions = {}): EtaEstima
     gap = 0;
     sumW = sumQ = sumX = sumQQ = sumQX = 0;
   }
+  restartWarmUp();
 
   /** How long progress may stay put before it counts as stalled. */
   function stallMs(): number {

@@ -1,10 +1,10 @@
-import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import type { HttpTransport } from './createFetchJobClient';
 import { JobError, JobNotFoundError, JobRequestError, JobTransportError, JobUnauthorizedError } from './errors';
 import { isTerminal } from './isTerminal';
 import { isNewerJob } from './mergeJob';
 import { parseJob } from './parseJob';
 import { compareEventIds, formatIdList, HEARTBEAT_INTERVAL_MS, isEventId, MAX_IDS_PER_REQUEST } from './restContract';
+import { createSseParser, type SseEvent } from './sseParser';
 import type { Job, JobBatch, JobSubscriptionListener } from './types';
 
 /** @internal */
@@ -204,7 +204,7 @@ export function createEventStreams(options: EventStreamsOptions) {
     });
   }
 
-  function onEvent(c: Connection, event: EventSourceMessage): void {
+  function onEvent(c: Connection, event: SseEvent): void {
     if (event.id !== undefined && event.id !== '') c.lastEventId = event.id;
     if (event.event === 'job') {
       let job: Job;
@@ -230,7 +230,7 @@ export function createEventStreams(options: EventStreamsOptions) {
   async function read(c: Connection, body: ReadableStream<Uint8Array>, attempt: AbortController): Promise<void> {
     const reader = body.getReader();
     const decoder = new TextDecoder();
-    const parser = createParser({ onEvent: (event) => onEvent(c, event) });
+    const parser = createSseParser((event) => onEvent(c, event));
     let watchdog: ReturnType<typeof setTimeout> | null = null;
     const arm = () => {
       if (watchdog !== null) clearTimeout(watchdog);

@@ -13,13 +13,90 @@ function fail(field: string, problem: string): never {
   throw new JobProtocolError(field, problem);
 }
 
-function isIsoDate(value: unknown): value is string {
+function isIsoDate(value: unknown): boolean {
   return typeof value === 'string' && value.length > 0 && !Number.isNaN(Date.parse(value));
 }
 
-function optionalDate(obj: Obj, key: string, prefix: string): void {
-  const value = obj[key];
-  if (value != null && !isIsoDate(value)) fail(prefix + key, 'must be an ISO 8601 date string or null');
+function isString(value: unknown): boolean {
+  return typeof value === 'string';
+}
+
+function isCount(value: unknown): boolean {
+  return Number.isInteger(value) && (value as number) >= 0;
+}
+
+/** A field that must be present. */
+const REQUIRED = 0;
+/** A field that may be `undefined` (absent). */
+const OPTIONAL = 1;
+/** A field that may be `null` or `undefined`; its problem text then ends in " or null". */
+const NULLABLE = 2;
+
+/**
+ * One field check: the field, what a present value must pass, the problem
+ * reported otherwise, whether it may be absent, and checks of the fields of
+ * the (object) value. Checked in order: the first failing one is reported.
+ */
+type FieldRule = readonly [
+  key: string,
+  test: (value: unknown) => boolean,
+  problem: string,
+  presence?: typeof REQUIRED | typeof OPTIONAL | typeof NULLABLE,
+  fields?: readonly FieldRule[],
+];
+
+const ISO_DATE = 'must be an ISO 8601 date string';
+const COUNT = 'must be a non-negative integer';
+
+/**
+ * The fields of a {@link Job} after `id` and `status`, in the order they are
+ * checked (`meta`'s values are checked last, in `parseJob`). Rules hold only
+ * literals and functions (no calls or reads such as a bare `Number.isFinite`),
+ * so bundlers drop the table where `parseJob` is unused.
+ */
+const JOB_FIELDS: readonly FieldRule[] = [
+  ['progress', (p) => typeof p === 'number' && p >= 0 && p <= 1, 'must be a number from 0 to 1', NULLABLE],
+  ['progressMessage', isString, 'must be a string', NULLABLE],
+  ['retryCount', isCount, COUNT, OPTIONAL],
+  ['maxRetries', isCount, COUNT, NULLABLE],
+  [
+    'error',
+    isObject,
+    'must be an object',
+    NULLABLE,
+    [
+      ['message', isString, 'must be a string'],
+      ['code', isString, 'must be a string', OPTIONAL],
+    ],
+  ],
+  ['createdAt', isIsoDate, ISO_DATE],
+  ['updatedAt', isIsoDate, ISO_DATE],
+  ['startedAt', isIsoDate, ISO_DATE, NULLABLE],
+  ['finishedAt', isIsoDate, ISO_DATE, NULLABLE],
+  ['estimatedCompletionAt', isIsoDate, ISO_DATE, NULLABLE],
+  ['version', (version) => Number.isFinite(version), 'must be a finite number', OPTIONAL],
+  ['meta', isObject, 'must be an object', OPTIONAL],
+];
+
+const JOBS_FIELD: FieldRule = ['jobs', Array.isArray, 'must be an array'];
+const BATCH_FIELDS: readonly FieldRule[] = [
+  JOBS_FIELD,
+  ['missing', (ids) => Array.isArray(ids) && ids.every(isString), 'must be an array of strings'],
+];
+
+const PAGE_FIELDS: readonly FieldRule[] = [
+  JOBS_FIELD,
+  ['nextCursor', (cursor) => cursor === null || isString(cursor), 'must be a string or null'],
+];
+
+/** Checks `obj`'s fields against `rules`, in order; throws {@link JobProtocolError} for the first that fails. */
+function checkFields(obj: Obj, rules: readonly FieldRule[], path: string): void {
+  for (const [key, test, problem, presence = REQUIRED, fields] of rules) {
+    const value = obj[key];
+    if (presence === NULLABLE ? value == null : presence === OPTIONAL && value === undefined) continue;
+    if (!test(value)) fail(path + key, presence === NULLABLE ? `${problem} or null` : problem);
+    if (fields) checkFields(value as Obj, fields, `${path}${key}.`);
+  }
 }
 
 /**
@@ -33,38 +110,10 @@ function optionalDate(obj: Obj, key: string, prefix: string): void {
 export function parseJob<TResult = unknown>(value: unknown, path = ''): Job<TResult> {
   if (!isObject(value)) fail(path.replace(/\.$/, ''), 'must be an object');
   if (typeof value.id !== 'string' || value.id === '') fail(path + 'id', 'must be a non-empty string');
-  if (typeof value.status !== 'string' || !JOB_STATES.includes(value.status as JobState)) {
-    fail(path + 'status', `must be one of ${JOB_STATES.join(', ')}`);
-  }
-  const { progress } = value;
-  if (progress != null && (typeof progress !== 'number' || !(progress >= 0 && progress <= 1))) {
-    fail(path + 'progress', 'must be a number from 0 to 1 or null');
-  }
-  if (value.progressMessage != null && typeof value.progressMessage !== 'string') {
-    fail(path + 'progressMessage', 'must be a string or null');
-  }
-  if (value.retryCount !== undefined && !(Number.isInteger(value.retryCount) && (value.retryCount as number) >= 0)) {
-    fail(path + 'retryCount', 'must be a non-negative integer');
-  }
-  if (value.maxRetries != null && !(Number.isInteger(value.maxRetries) && (value.maxRetries as number) >= 0)) {
-    fail(path + 'maxRetries', 'must be a non-negative integer or null');
-  }
-  if (value.error != null) {
-    if (!isObject(value.error)) fail(path + 'error', 'must be an object or null');
-    if (typeof value.error.message !== 'string') fail(path + 'error.message', 'must be a string');
-    if (value.error.code !== undefined && typeof value.error.code !== 'string') fail(path + 'error.code', 'must be a string');
-  }
-  if (!isIsoDate(value.createdAt)) fail(path + 'createdAt', 'must be an ISO 8601 date string');
-  if (!isIsoDate(value.updatedAt)) fail(path + 'updatedAt', 'must be an ISO 8601 date string');
-  optionalDate(value, 'startedAt', path);
-  optionalDate(value, 'finishedAt', path);
-  optionalDate(value, 'estimatedCompletionAt', path);
-  if (value.version !== undefined && !(typeof value.version === 'number' && Number.isFinite(value.version))) {
-    fail(path + 'version', 'must be a finite number');
-  }
+  if (!JOB_STATES.includes(value.status as JobState)) fail(path + 'status', `must be one of ${JOB_STATES.join(', ')}`);
+  checkFields(value, JOB_FIELDS, path);
   if (value.meta !== undefined) {
-    if (!isObject(value.meta)) fail(path + 'meta', 'must be an object');
-    for (const [key, metaValue] of Object.entries(value.meta)) {
+    for (const [key, metaValue] of Object.entries(value.meta as Obj)) {
       const t = typeof metaValue;
       if (metaValue !== null && t !== 'string' && t !== 'number' && t !== 'boolean') {
         fail(`${path}meta.${key}`, 'must be a string, number, boolean or null');
@@ -74,29 +123,33 @@ export function parseJob<TResult = unknown>(value: unknown, path = ''): Job<TRes
   return value as unknown as Job<TResult>;
 }
 
+/** Checks the `{ jobs, missing }` envelope of a batch answer, not its jobs; throws {@link JobProtocolError} otherwise. */
+export function parseBatchEnvelope(value: unknown): { jobs: unknown[]; missing: string[] } {
+  if (typeof value !== 'object' || value === null) fail('', 'batch answer must be an object');
+  checkFields(value as Obj, BATCH_FIELDS, '');
+  return value as { jobs: unknown[]; missing: string[] };
+}
+
 /** Checks a batch answer `{ jobs, missing }`; throws {@link JobProtocolError} otherwise. */
 export function parseJobBatch(value: unknown): JobBatch {
-  if (!isObject(value)) fail('', 'batch answer must be an object');
-  if (!Array.isArray(value.jobs)) fail('jobs', 'must be an array');
-  if (!Array.isArray(value.missing) || value.missing.some((id) => typeof id !== 'string')) {
-    fail('missing', 'must be an array of strings');
-  }
-  value.jobs.forEach((job, i) => parseJob(job, `jobs[${i}].`));
-  return value as unknown as JobBatch;
+  // An array is not an answer object (`parseBatchEnvelope` alone would fault its `jobs`).
+  const batch = parseBatchEnvelope(isObject(value) ? value : null);
+  batch.jobs.forEach((job, i) => parseJob(job, `jobs[${i}].`));
+  return batch as unknown as JobBatch;
 }
 
 /** Checks a page answer `{ jobs, nextCursor }`; throws {@link JobProtocolError} otherwise. */
 export function parseJobPage(value: unknown): JobPage {
   if (!isObject(value)) fail('', 'page answer must be an object');
-  if (!Array.isArray(value.jobs)) fail('jobs', 'must be an array');
-  if (value.nextCursor !== null && typeof value.nextCursor !== 'string') fail('nextCursor', 'must be a string or null');
-  value.jobs.forEach((job, i) => parseJob(job, `jobs[${i}].`));
+  checkFields(value, PAGE_FIELDS, '');
+  (value.jobs as unknown[]).forEach((job, i) => parseJob(job, `jobs[${i}].`));
   return value as unknown as JobPage;
 }
 
 /** Checks a count answer `{ pending, processing }`; throws {@link JobProtocolError} otherwise. */
 export function parsePendingCount(value: unknown): PendingCount {
   if (!isObject(value)) fail('', 'count answer must be an object');
+  // Not `checkFields`: a bundle that only counts (usePendingJobsCount) stays small.
   for (const key of ['pending', 'processing'] as const) {
     const n = value[key];
     if (!(Number.isInteger(n) && (n as number) >= 0)) fail(key, 'must be a non-negative integer');

@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useReducer, useRef, useSyncExternalStore } from 'react';
-import type { JobSnapshot, WatchOptions } from '../core/createJobWatcher';
+import { EMPTY_SNAPSHOT, type WatchOptions } from '../core/createJobWatcher';
 import { JobFailedError } from '../core/errors';
 import { createEtaEstimator } from '../core/estimateEta';
 import type { EtaEstimate, EtaEstimator } from '../core/estimateEta';
@@ -9,7 +9,6 @@ import { useJobContext } from './JobClientProvider';
 import type { UseJobStatusOptions, UseJobStatusResult } from './types';
 import { useIsomorphicLayoutEffect } from './useIsomorphicLayoutEffect';
 
-const IDLE: JobSnapshot = Object.freeze({ job: undefined, error: null, fatal: false, connection: 'idle' });
 const noop = () => {};
 
 /** Which callbacks already ran for one job id, per hook instance. */
@@ -50,16 +49,15 @@ export function useJobStatus<TResult = unknown>(
   });
 
   const subscribe = useCallback((listener: () => void) => (id === null ? noop : watcher.subscribe(id, listener)), [watcher, id]);
-  const getSnapshot = () => (id === null ? IDLE : watcher.getSnapshot(id));
+  const getSnapshot = () => (id === null ? EMPTY_SNAPSHOT : watcher.getSnapshot(id));
   const snapshot = useSyncExternalStore(subscribe, getSnapshot, getSnapshot);
 
   const handleRef = useRef<{ update(): void } | null>(null);
   useEffect(() => {
     if (id === null || !enabled) return;
-    const handle = watcher.watch(id, (): WatchOptions => {
-      const o = optionsRef.current;
-      return { pollInterval: o.pollInterval as WatchOptions['pollInterval'], pollWhenHidden: o.pollWhenHidden, live: o.live };
-    });
+    // The hook's options name `pollInterval`, `pollWhenHidden` and `live` as the watcher does,
+    // and it reads nothing else: the latest options serve as they are.
+    const handle = watcher.watch(id, () => optionsRef.current as WatchOptions);
     handleRef.current = handle;
     return () => {
       handleRef.current = null;
@@ -89,18 +87,20 @@ export function useJobStatus<TResult = unknown>(
       firedRef.current.set(id, fired);
     }
     const o = optionsRef.current;
-    if (job && job.status !== fired.status) {
-      const previous = fired.status;
-      fired.status = job.status;
-      o.onStatusChange?.(job, previous);
-    }
-    // A retried job is active again: its next ending is news again.
-    if (job && !isTerminal(job)) fired.settled = false;
-    if (job && isTerminal(job) && !fired.settled) {
-      fired.settled = true;
-      if (job.status === 'completed') o.onComplete?.(job);
-      if (job.status === 'failed') o.onError?.(new JobFailedError(job), job);
-      o.onSettled?.(job);
+    if (job) {
+      if (job.status !== fired.status) {
+        const previous = fired.status;
+        fired.status = job.status;
+        o.onStatusChange?.(job, previous);
+      }
+      // A retried job is active again: its next ending is news again.
+      if (!isTerminal(job)) fired.settled = false;
+      else if (!fired.settled) {
+        fired.settled = true;
+        if (job.status === 'completed') o.onComplete?.(job);
+        if (job.status === 'failed') o.onError?.(new JobFailedError(job), job);
+        o.onSettled?.(job);
+      }
     }
     if (snapshot.fatal && snapshot.error && !fired.failedWatching) {
       fired.failedWatching = true;
