@@ -29,7 +29,7 @@ function formatTable(rows: BenchRow[]): string {
 
 /**
  * Collects what each bench test put in `task.meta.bench`, prints one table of
- * figures against the issue's targets, and writes bench/results.json. A missed
+ * figures against their targets, and writes bench/results.json. A missed
  * target is reported, never failed on; a crashed measurement fails the run
  * (vitest's own exit code) and shows as ERROR here.
  */
@@ -93,7 +93,7 @@ export default class BenchReporter implements Reporter {
     console.log(
       [
         '',
-        'jobwatch bench — figures against the issue\'s targets (a missed target is reported, not failed on)',
+        'jobwatch bench — figures against their targets (a missed target is reported, not failed on)',
         `${meta.date} · node ${meta.node} · ${meta.platform} · ${meta.cpus} · React ${meta.react} · jsdom ${meta.jsdom}`,
         '',
         formatTable(rows),

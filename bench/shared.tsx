@@ -3,7 +3,7 @@ import { useEffect, useState, type ReactNode } from 'react';
 import { defaultJobStatusLabels, isTerminal, type Job, type JobClient } from 'jobwatch';
 import type { MemoryJobBackend } from 'jobwatch/testing';
 
-/** One line of the printed table. `pass` is null where the issue sets no target. */
+/** One line of the printed table. `pass` is null where no target is set. */
 export interface BenchRow {
   measurement: string;
   variant: string;

@@ -9,7 +9,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
  * `npm run bench`: what watching N jobs costs, jobwatch against the naive
  * per-component design. Kept out of `npm test`: it takes a minute or two and
  * its figures depend on the machine. Each measurement is a test that records
- * its figures; bench/reporter.ts prints them against the issue's targets and
+ * its figures; bench/reporter.ts prints them against their targets and
  * writes bench/results.json. Files run one at a time, each in its own process,
  * so measurements do not compete for cores.
  */

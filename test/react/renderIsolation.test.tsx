@@ -11,7 +11,7 @@ beforeEach(() => {
 });
 afterEach(() => vi.useRealTimers());
 
-describe('render isolation (issue: one change, one re-render)', () => {
+describe('render isolation: one change, one re-render', () => {
   it.each([
     ['push', true],
     ['polling', false],
