@@ -80,3 +80,27 @@ export function compareEventIds(a: string, b: string): number {
   const [b1 = '0', b2 = '0'] = b.split('-');
   return compareDigits(a1, b1) || compareDigits(a2, b2);
 }
+
+/** The per-job actions of the contract: `POST {base}/{id}/cancel` and `POST {base}/{id}/retry`. */
+export type JobAction = 'cancel' | 'retry';
+
+/**
+ * Whether `id` is a dot segment (`.` or `..`). URL parsers remove such a
+ * segment from a path (`/api/jobs/..` is `/api/`), so these ids travel in the
+ * query instead: `GET {base}?id=..` and `POST {base}?id=..&action=cancel`.
+ * The server accepts the query form for every id.
+ */
+export function isDotSegmentId(id: string): boolean {
+  return id === '.' || id === '..';
+}
+
+/**
+ * Where a per-job request goes, relative to the base URL: `{ path: '/a%2Fb/cancel', query: '' }`,
+ * or, for a {@link isDotSegmentId dot-segment id}, `{ path: '', query: 'id=..&action=cancel' }`.
+ */
+export function jobRequestTarget(id: string, action?: JobAction): { path: string; query: string } {
+  if (isDotSegmentId(id)) {
+    return { path: '', query: `id=${encodeURIComponent(id)}${action ? `&action=${action}` : ''}` };
+  }
+  return { path: `/${encodeURIComponent(id)}${action ? `/${action}` : ''}`, query: '' };
+}
