@@ -41,14 +41,21 @@ export interface JobErrorBody {
 // Control characters (C0, DEL, C1) are never part of an id.
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
+// A surrogate outside a high-low pair: such a string is not well-formed UTF-16,
+// cannot be encoded as UTF-8 (`encodeURIComponent` throws URIError), so it cannot travel in a URL.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?:^|[^\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-/** Whether `id` is acceptable as a job id: 1–200 characters, no control characters, not a reserved route name. */
+/**
+ * Whether `id` is acceptable as a job id: 1–200 characters (UTF-16 code units),
+ * well-formed UTF-16 (no lone surrogate), no control characters, not a reserved route name.
+ */
 export function isValidJobId(id: unknown): id is string {
   return (
     typeof id === 'string' &&
     id.length > 0 &&
     id.length <= MAX_JOB_ID_LENGTH &&
     !CONTROL.test(id) &&
+    !LONE_SURROGATE.test(id) &&
     !RESERVED_JOB_IDS.includes(id)
   );
 }
