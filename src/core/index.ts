@@ -62,9 +62,16 @@ export {
   RESERVED_JOB_IDS,
   type JobErrorBody,
 } from './restContract';
+export { MAX_EVENT_STREAM_LINE_LENGTH } from './sseParser';
 export {
   createEtaEstimator,
   type EtaEstimate,
   type EtaEstimator,
   type EtaEstimatorOptions,
 } from './estimateEta';
+export { createJobKeys, jobKeys, type JobKeys } from './jobKeys';
+export {
+  jobStatusQueryOptions,
+  type JobStatusQueryKey,
+  type JobStatusQueryOptions,
+} from './jobStatusQueryOptions';

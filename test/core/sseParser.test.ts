@@ -1,7 +1,8 @@
 // @vitest-environment node
 import { createParser } from 'eventsource-parser';
 import fc from 'fast-check';
-import { createSseParser, type SseEvent } from '../../src/core/sseParser';
+import { JobProtocolError } from '../../src/core/errors';
+import { createSseParser, MAX_EVENT_STREAM_LINE_LENGTH, type SseEvent } from '../../src/core/sseParser';
 
 /**
  * The event-stream reader behind push: the WHATWG HTML "event stream
@@ -190,6 +191,70 @@ describe('createSseParser', () => {
         event('c', undefined, '2'),
       ]);
     });
+  });
+});
+
+describe('createSseParser: limits', () => {
+  it('caps a line at MAX_EVENT_STREAM_LINE_LENGTH (1 MiB): an endless line without a line ending is a JobProtocolError', () => {
+    expect(MAX_EVENT_STREAM_LINE_LENGTH).toBe(1_048_576);
+    const events: SseEvent[] = [];
+    const parser = createSseParser((e) => events.push(e));
+    parser.feed('data: ok\n\n');
+    const piece = 'x'.repeat(64 * 1024);
+    let fed = 0;
+    let error: unknown;
+    try {
+      // Without a cap this loop would buffer 64 MiB and more.
+      for (let i = 0; i < 1024; i++) {
+        parser.feed(piece);
+        fed += piece.length;
+      }
+    } catch (thrown) {
+      error = thrown;
+    }
+    expect(error).toBeInstanceOf(JobProtocolError);
+    expect(fed).toBeLessThanOrEqual(MAX_EVENT_STREAM_LINE_LENGTH);
+    expect(events).toEqual([event('ok')]);
+    // Broken for good: the caller reconnects with a new parser.
+    expect(() => parser.feed('\n\ndata: more\n\n')).toThrow(JobProtocolError);
+    expect(events).toEqual([event('ok')]);
+  });
+
+  it('refuses an over-long line that arrives whole, with its line ending', () => {
+    const events: SseEvent[] = [];
+    const parser = createSseParser((e) => events.push(e), { maxLineLength: 16 });
+    expect(() => parser.feed(`data: ${'y'.repeat(11)}\n`)).toThrow(JobProtocolError);
+    expect(events).toEqual([]);
+  });
+
+  it('accepts a line of exactly the limit, cut anywhere', () => {
+    const line = `data: ${'z'.repeat(10)}`; // 16 characters
+    expect(parse(line.slice(0, 7), line.slice(7), '\r', '\n\n')).toEqual([event('z'.repeat(10))]);
+    const events: SseEvent[] = [];
+    const parser = createSseParser((e) => events.push(e), { maxLineLength: 16 });
+    parser.feed(line.slice(0, 5));
+    parser.feed(line.slice(5));
+    parser.feed('\r');
+    parser.feed('\n\n');
+    expect(events).toEqual([event('z'.repeat(10))]);
+  });
+
+  it("caps an event's data, however many short lines carry it", () => {
+    const parser = createSseParser(() => {}, { maxLineLength: 32 });
+    expect(() => {
+      for (let i = 0; i < 100; i++) parser.feed('data: abcdefgh\n');
+    }).toThrow(JobProtocolError);
+  });
+});
+
+describe('createSseParser: comments', () => {
+  it('reports every comment line to onComment, less the colon and one leading space', () => {
+    const comments: string[] = [];
+    const events: SseEvent[] = [];
+    const parser = createSseParser((e) => events.push(e), { onComment: (text) => comments.push(text) });
+    parser.feed(': heartbeat 60000\n\n:\n:  two spaces\r\n:x\rdata: a\n: inside an event\n\n');
+    expect(comments).toEqual(['heartbeat 60000', '', ' two spaces', 'x', 'inside an event']);
+    expect(events).toEqual([event('a')]);
   });
 });
 
