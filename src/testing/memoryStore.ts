@@ -1,0 +1,323 @@
+/**
+ * The store of the memory backend: its jobs with their owners, the log of
+ * client calls, and the JobStore methods (reads, paging, cancel, retry).
+ */
+import { JobNotFoundError, JobRequestError } from '../core/errors';
+import { isTerminal, JOB_STATES } from '../core/isTerminal';
+import type { Job, JobBatch, JobFilter, JobPage, JobState, PendingCount } from '../core/types';
+import { iso, later, type BackendClock } from './memoryClock';
+import type { Subscriber } from './memoryPush';
+import { finishedPatch, nextAttemptPatch, type Script } from './memoryScripts';
+import type { MemoryBackendCall, MemoryBackendMethod, MemoryJobBackend, MemoryRequestOptions } from './memoryTypes';
+
+/** One stored job with what the backend keeps beside it. */
+export interface Entry {
+  /** The stored job. Replaced, never mutated, on every change, so queued snapshots stay as they were. */
+  job: Job;
+  /** Who the job belongs to; `undefined`: only owner-less calls see it. */
+  owner: string | undefined;
+  /** Creation order: breaks ties between equal `createdAt`s and positions cursors. */
+  seq: number;
+  /** `createdAt` in epoch ms. */
+  createdMs: number;
+  /** The spec's result, used by a script's success and by `complete(id)`. */
+  result: unknown;
+  /** The job's script, kept after manual controls so `retry` can play it again. */
+  script: Script | null;
+  /** Whether the script drives the job now; manual controls turn it off. */
+  scripted: boolean;
+  /** When the current phase began: the pending wait or the running attempt. */
+  phaseAt: number;
+  /** How long the current pending phase lasts. */
+  waitMs: number;
+  /** Index of the next progress step of the running attempt. */
+  nextStep: number;
+  /** Open subscriptions to this job. */
+  subscribers: Set<Subscriber>;
+}
+
+/** structuredClone keeps `undefined` fields and Dates that JSON would drop. */
+export function copy<T>(value: T): T {
+  return value === undefined ? value : structuredClone(value);
+}
+
+/** A 400 `bad_request`, as the REST contract answers bad input. */
+export function badRequest(message: string): JobRequestError {
+  return new JobRequestError(400, 'bad_request', message);
+}
+
+/** The jobs of one memory backend, in creation order. */
+export interface JobTable {
+  /** Every entry by id, in creation order. */
+  readonly entries: ReadonlyMap<string, Entry>;
+  /** Stores a new job (its id must be free). */
+  add(job: Job, owner: string | undefined, createdMs: number, result: unknown, script: Script | null): Entry;
+  /** The next free `job_<n>`. */
+  nextId(): string;
+  /** The entry of `id` when `owner` may see it (`undefined` owner: every job). */
+  find(id: string, owner?: string): Entry | undefined;
+  /** As {@link find}; throws `JobNotFoundError` when there is none. */
+  mustFind(id: string, owner?: string): Entry;
+  /** The entries `owner` may see that match `meta`, in creation order. */
+  visible(owner: string | undefined, meta: Record<string, string> | undefined): Entry[];
+  /** Replaces the entry's job with `patch` applied (version + 1, `updatedAt` = `at`) and reports the change. */
+  update(entry: Entry, at: number, patch: Partial<Job>): void;
+}
+
+/** Creates an empty job table; `onChange` hears of every job change (for push). */
+export function createJobTable(onChange: (entry: Entry, job: Job) => void): JobTable {
+  const entries = new Map<string, Entry>();
+  let seq = 0;
+  let idCounter = 0;
+
+  function find(id: string, owner?: string): Entry | undefined {
+    const entry = entries.get(id);
+    return entry && (owner === undefined || entry.owner === owner) ? entry : undefined;
+  }
+
+  return {
+    entries,
+    add(job, owner, createdMs, result, script) {
+      const entry: Entry = {
+        job,
+        owner,
+        seq: ++seq,
+        createdMs,
+        result,
+        script,
+        scripted: script !== null,
+        phaseAt: createdMs,
+        waitMs: 0,
+        nextStep: 0,
+        subscribers: new Set(),
+      };
+      entries.set(job.id, entry);
+      return entry;
+    },
+    nextId() {
+      let id: string;
+      do id = `job_${++idCounter}`;
+      while (entries.has(id));
+      return id;
+    },
+    find,
+    mustFind(id, owner) {
+      const entry = find(id, owner);
+      if (!entry) throw new JobNotFoundError(id);
+      return entry;
+    },
+    visible(owner, meta) {
+      const result: Entry[] = [];
+      for (const entry of entries.values()) {
+        if (owner !== undefined && entry.owner !== owner) continue;
+        if (meta && !matchesMeta(entry.job, meta)) continue;
+        result.push(entry);
+      }
+      return result;
+    },
+    update(entry, at, patch) {
+      entry.job = { ...entry.job, ...patch, version: (entry.job.version ?? 0) + 1, updatedAt: iso(at) };
+      onChange(entry, entry.job);
+    },
+  };
+}
+
+function matchesMeta(job: Job, filter: Record<string, string>): boolean {
+  const meta = job.meta ?? {};
+  return Object.entries(filter).every(
+    ([key, value]) => Object.prototype.hasOwnProperty.call(meta, key) && String(meta[key]) === String(value),
+  );
+}
+
+/** Newest first: later `createdAt` first, then later creation first. */
+function newestFirst(a: Entry, b: Entry): number {
+  return b.createdMs - a.createdMs || b.seq - a.seq;
+}
+
+interface Position {
+  createdMs: number;
+  seq: number;
+}
+
+function comesAfter(entry: Entry, position: Position): boolean {
+  return entry.createdMs < position.createdMs || (entry.createdMs === position.createdMs && entry.seq < position.seq);
+}
+
+/**
+ * A cursor is the position of the page's last job (its createdAt and creation
+ * order), not an offset, so jobs created meanwhile don't shift later pages.
+ */
+function encodeCursor(entry: Entry): string {
+  return btoa(`${entry.createdMs}:${entry.seq}`).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+function decodeCursor(cursor: string): Position {
+  let text = '';
+  try {
+    if (/^[A-Za-z0-9_-]+$/.test(cursor)) text = atob(cursor.replace(/-/g, '+').replace(/_/g, '/'));
+  } catch {
+    // Not base64: reported as a bad cursor below.
+  }
+  const match = /^(-?\d+):(\d+)$/.exec(text);
+  if (!match) throw badRequest('Malformed cursor');
+  return { createdMs: Number(match[1]), seq: Number(match[2]) };
+}
+
+function abortError(): DOMException {
+  return new DOMException('The operation was aborted.', 'AbortError');
+}
+
+/**
+ * The arguments as passed, trailing `undefined`s dropped. Arrays (ids) are
+ * copied because batching callers may reuse theirs; everything else is kept
+ * by reference so tests can compare it with what they passed.
+ */
+function logArgs(args: unknown[]): unknown[] {
+  const trimmed = [...args];
+  while (trimmed.length > 0 && trimmed[trimmed.length - 1] === undefined) trimmed.pop();
+  return trimmed.map((arg) => (Array.isArray(arg) ? [...arg] : arg));
+}
+
+/** What the store methods need from the backend. */
+export interface StoreContext {
+  /** The backend's jobs. */
+  table: JobTable;
+  /** The backend's clock. */
+  clock: BackendClock;
+  /** Runs a read or change with due scripted changes applied first and push after. */
+  transact<T>(run: () => T): T;
+  /** The live call log. */
+  calls: MemoryBackendCall[];
+  /** Simulated response time of `method`, in ms. */
+  latencyOf(method: MemoryBackendMethod): number;
+}
+
+/** Appends a client call to the log, stamped with backend time. */
+export function logCall(context: Pick<StoreContext, 'calls' | 'clock'>, method: MemoryBackendMethod, args: unknown[]): void {
+  context.calls.push({ method, args: logArgs(args), at: context.clock.now() });
+}
+
+/** The JobStore methods of the memory backend (every one logged, answered after the latency). */
+export type MemoryStoreMethods = Pick<MemoryJobBackend, 'getStatus' | 'getStatuses' | 'list' | 'getPendingCount' | 'cancel' | 'retry'>;
+
+const DEFAULT_LIMIT = 20;
+const MAX_LIMIT = 100;
+const MAX_BATCH = 100;
+
+/** Creates the JobStore methods over a backend's table. */
+export function createStoreMethods(context: StoreContext): MemoryStoreMethods {
+  const { table, clock, transact, latencyOf } = context;
+
+  /**
+   * Logs a client call and answers it: rejects at once if already aborted,
+   * otherwise computes the outcome now and delivers it after the latency.
+   */
+  function answer<T>(method: MemoryBackendMethod, args: unknown[], signal: AbortSignal | undefined, run: () => T): Promise<T> {
+    logCall(context, method, args);
+    if (signal?.aborted) return Promise.reject(abortError());
+    let outcome: { ok: true; value: T } | { ok: false; error: unknown };
+    try {
+      outcome = { ok: true, value: transact(run) };
+    } catch (error) {
+      outcome = { ok: false, error };
+    }
+    const settleWith = (resolve: (value: T) => void, reject: (error: unknown) => void): void =>
+      outcome.ok ? resolve(outcome.value) : reject(outcome.error);
+
+    const ms = latencyOf(method);
+    if (!(ms > 0)) return new Promise<T>(settleWith);
+    return new Promise<T>((resolve, reject) => {
+      const cancel = later(ms, () => {
+        signal?.removeEventListener('abort', onAbort);
+        settleWith(resolve, reject);
+      });
+      const onAbort = (): void => {
+        cancel();
+        reject(abortError());
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  function getStatus(id: string, o?: MemoryRequestOptions): Promise<Job> {
+    return answer('getStatus', [id, o], o?.signal, () => copy(table.mustFind(id, o?.owner).job));
+  }
+
+  function getStatuses(ids: string[], o?: MemoryRequestOptions): Promise<JobBatch> {
+    return answer('getStatuses', [ids, o], o?.signal, () => {
+      if (ids.length > MAX_BATCH) throw badRequest(`At most ${MAX_BATCH} ids per batch`);
+      const jobs: Job[] = [];
+      const missing: string[] = [];
+      for (const id of new Set(ids)) {
+        const entry = table.find(id, o?.owner);
+        if (entry) jobs.push(copy(entry.job));
+        else missing.push(id);
+      }
+      return { jobs, missing };
+    });
+  }
+
+  function list(filter?: JobFilter, o?: MemoryRequestOptions): Promise<JobPage> {
+    return answer('list', [filter, o], o?.signal, () => {
+      const { status, meta, cursor, limit = DEFAULT_LIMIT } = filter ?? {};
+      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+        throw badRequest(`limit must be an integer from 1 to ${MAX_LIMIT}`);
+      }
+      const statuses = status === undefined ? [] : ([] as JobState[]).concat(status);
+      for (const state of statuses) {
+        if (!JOB_STATES.includes(state)) throw badRequest(`Unknown status "${String(state)}"`);
+      }
+      const after = cursor === undefined ? null : decodeCursor(cursor);
+      const matching = table
+        .visible(o?.owner, meta)
+        .filter((entry) => statuses.length === 0 || statuses.includes(entry.job.status))
+        .filter((entry) => !after || comesAfter(entry, after))
+        .sort(newestFirst);
+      const page = matching.slice(0, limit);
+      const last = page[page.length - 1];
+      return {
+        jobs: page.map((entry) => copy(entry.job)),
+        nextCursor: matching.length > limit && last ? encodeCursor(last) : null,
+      };
+    });
+  }
+
+  function getPendingCount(filter?: Pick<JobFilter, 'meta'>, o?: MemoryRequestOptions): Promise<PendingCount> {
+    return answer('getPendingCount', [filter, o], o?.signal, () => {
+      const count: PendingCount = { pending: 0, processing: 0 };
+      for (const { job } of table.visible(o?.owner, filter?.meta)) {
+        if (job.status === 'pending' || job.status === 'processing') count[job.status] += 1;
+      }
+      return count;
+    });
+  }
+
+  function cancel(id: string, o?: MemoryRequestOptions): Promise<Job> {
+    return answer('cancel', [id, o], o?.signal, () => {
+      const entry = table.mustFind(id, o?.owner);
+      if (isTerminal(entry.job)) {
+        throw new JobRequestError(409, 'not_cancellable', `Job "${id}" is already ${entry.job.status}`);
+      }
+      entry.scripted = false;
+      table.update(entry, clock.now(), finishedPatch(clock.now(), 'cancelled'));
+      return copy(entry.job);
+    });
+  }
+
+  function retry(id: string, o?: MemoryRequestOptions): Promise<Job> {
+    return answer('retry', [id, o], o?.signal, () => {
+      const entry = table.mustFind(id, o?.owner);
+      if (entry.job.status !== 'failed') {
+        throw new JobRequestError(409, 'not_retryable', `Job "${id}" is ${entry.job.status}; only failed jobs can be retried`);
+      }
+      const t = clock.now();
+      entry.scripted = entry.script !== null;
+      entry.phaseAt = t;
+      entry.waitMs = entry.script?.retryDelayMs ?? 0;
+      table.update(entry, t, { ...nextAttemptPatch(entry.job.retryCount ?? 0), finishedAt: null });
+      return copy(entry.job);
+    });
+  }
+
+  return { getStatus, getStatuses, list, getPendingCount, cancel, retry };
+}

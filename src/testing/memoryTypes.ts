@@ -1,0 +1,221 @@
+/** Public types of `createMemoryJobBackend`: job specs, seeds, options, the call log and the backend itself. */
+import type {
+  Job,
+  JobBatch,
+  JobClient,
+  JobFilter,
+  JobMetaValue,
+  JobPage,
+  JobRequestOptions,
+  JobSubscriptionListener,
+  PendingCount,
+} from '../core/types';
+
+/** One progress step of a scripted job: a fraction, a message, or both. */
+export interface JobSpecStep {
+  /** Fraction done (0..1) reported while this step runs. Default: the step's even share, `index / steps`. */
+  progress?: number;
+  /** `progressMessage` shown while this step runs. Default: none. */
+  message?: string;
+}
+
+/**
+ * What {@link MemoryJobBackend.create} makes: a job, and optionally a scripted
+ * lifecycle that the backend's clock plays out.
+ *
+ * Without `queuedMs` and `runningMs` the job has no script: it stays `pending`
+ * until a control (`start`, `progress`, `complete`, `fail`, `cancel`) moves it.
+ *
+ * With a script the job is `pending` for `queuedMs`, then `processing` for
+ * `runningMs`, with `steps` spread evenly over the running time. The first
+ * `failures` attempts fail at the end of their running time; after a failed
+ * attempt the job goes back to `pending` (retryCount + 1) while
+ * `retryCount < maxRetries`, otherwise it ends `failed`. An attempt that does
+ * not fail completes with `result`. Any manual control except `retry` stops
+ * what is left of the script.
+ */
+export interface JobSpec {
+  /** The job's id. Default: the next free `job_<n>` of this backend. At most 200 characters, no control characters, not `counts` or `events` (reserved by the REST contract). */
+  id?: string;
+  /** Owner the job belongs to; a client call given another `owner` cannot see it. Default: none (only owner-less calls see it). */
+  owner?: string;
+  /** Application data such as `projectId`, filterable in `list` and `getPendingCount`. Default: none. */
+  meta?: Record<string, JobMetaValue>;
+  /**
+   * What the job produces when it completes (scripted, or `complete(id)` without a result).
+   * A function is called with the job at completion time, so the result can depend on the id. Default: none.
+   */
+  result?: unknown;
+  /** Scripted: ms the first attempt waits in `pending`. Default 0 when `runningMs` is given. */
+  queuedMs?: number;
+  /**
+   * Scripted: ms each attempt spends `processing` before it completes or fails.
+   * When only `queuedMs` is given the job starts after it and stays `processing` until a control moves it.
+   */
+  runningMs?: number;
+  /**
+   * Scripted (needs `runningMs`): progress steps, spread evenly over `runningMs`. Step `i` of `n` begins at
+   * `startedAt + i * runningMs / n` (step 0 with the start itself). A number `n` gives fractions
+   * `0, 1/n, …, (n-1)/n`; strings are `progressMessage` texts (fractions as for a number);
+   * objects give both. Completion reports 1. Default: no steps (progress stays indeterminate, `null`).
+   */
+  steps?: number | Array<string | JobSpecStep>;
+  /** Scripted: how many attempts fail before one succeeds. `Infinity` never succeeds. Default 0. */
+  failures?: number;
+  /** How many retries the job may make; reported as `job.maxRetries`. Default 3. */
+  maxRetries?: number;
+  /** Scripted: the `error.message` of a failed attempt. Default `'Generation failed'`. */
+  errorMessage?: string;
+  /** Scripted: ms a retried attempt waits in `pending`. Default: `queuedMs` (or 0). */
+  retryDelayMs?: number;
+  /** Scripted: while `processing`, report `estimatedCompletionAt` = attempt start + `runningMs`. Default false. */
+  reportEta?: boolean;
+  /**
+   * When the job was created: ISO 8601 string or epoch ms on the backend clock. Default: now.
+   * The script starts at this time, so a back-dated job may already have finished at the first read
+   * (handy to seed a history), each change stamped with its own time.
+   */
+  createdAt?: string | number;
+}
+
+/** A ready-made job to seed a backend with, optionally with its owner. Validated with `parseJob`. */
+export type MemoryJobSeed = Job & {
+  /** Owner the job belongs to (not part of the stored job). Default: none. */
+  owner?: string;
+};
+
+/** The name of a logged client method. */
+export type MemoryBackendMethod =
+  | 'getStatus'
+  | 'getStatuses'
+  | 'list'
+  | 'getPendingCount'
+  | 'cancel'
+  | 'retry'
+  | 'subscribe';
+
+/** One entry of {@link MemoryJobBackend.calls}. */
+export interface MemoryBackendCall {
+  /** The client method that was called. */
+  method: MemoryBackendMethod;
+  /** Its arguments as passed (trailing `undefined`s dropped; arrays copied, so later edits don't rewrite the log). */
+  args: unknown[];
+  /** Backend time of the call, in ms. */
+  at: number;
+}
+
+/** Options every client method of the memory backend accepts. */
+export interface MemoryRequestOptions extends JobRequestOptions {
+  /**
+   * Only jobs created with this owner are visible; others behave as unknown
+   * (`JobNotFoundError`, `missing`, left out of lists and counts). Default: every job is visible.
+   */
+  owner?: string;
+}
+
+/** Options of {@link createMemoryJobBackend}. */
+export interface MemoryJobBackendOptions {
+  /**
+   * The base clock in epoch ms. Default: `Date.now`, read at every call so fake timers
+   * (`vi.useFakeTimers`, `vi.setSystemTime`) move it. `advance(ms)` adds to it.
+   * Subscriptions schedule real (or fake) timers, so a clock that does not follow
+   * timers should be moved with `advance` instead.
+   */
+  now?: () => number;
+  /** Jobs to start with: specs (as for `create`) or ready jobs. Default: none. */
+  jobs?: Array<JobSpec | MemoryJobSeed>;
+  /**
+   * Simulated response time of client methods in ms, or a function of the method name.
+   * Default 0: answers resolve in a microtask, without a timer. State changes (`cancel`, `retry`)
+   * apply at call time either way; reads are taken at call time too, so a slow answer can be stale,
+   * as over a network. For `subscribe` it delays the first delivery. `Infinity` (or anything
+   * beyond a timer's range, 2^31 - 1 ms) never answers: the request stays in flight until aborted.
+   */
+  latencyMs?: number | ((method: MemoryBackendMethod) => number);
+}
+
+/**
+ * An in-memory job backend: a complete {@link JobClient}, a `JobStore` (every
+ * method takes an `owner`), and controls that move jobs and the clock.
+ * Methods use no `this`, so they can be destructured or spread.
+ */
+export interface MemoryJobBackend extends JobClient {
+  /** Reads one job. Rejects with `JobNotFoundError` when unknown (or another owner's). */
+  getStatus(id: string, options?: MemoryRequestOptions): Promise<Job>;
+  /**
+   * Reads many jobs: `jobs` in request order, unknown ids in `missing` (duplicates answered once).
+   * Rejects with `JobRequestError(400, 'bad_request')` for more than 100 ids, as the REST contract does.
+   */
+  getStatuses(ids: string[], options?: MemoryRequestOptions): Promise<JobBatch>;
+  /**
+   * Lists jobs newest first (by `createdAt`, then creation order). `status` takes one state or
+   * several (an empty array means every state); `meta` matches `String(job.meta[key]) === value`.
+   * Rejects with `JobRequestError(400, 'bad_request')` for a `limit` outside 1..100 (default 20),
+   * an unknown status or a malformed cursor. Cursors mark a position, so paging neither repeats
+   * nor skips jobs when new ones are created meanwhile.
+   */
+  list(filter?: JobFilter, options?: MemoryRequestOptions): Promise<JobPage>;
+  /** Counts pending and processing jobs, optionally matching `filter.meta`. */
+  getPendingCount(filter?: Pick<JobFilter, 'meta'>, options?: MemoryRequestOptions): Promise<PendingCount>;
+  /**
+   * Cancels a pending or processing job (also a control). The change applies synchronously, before
+   * the promise is returned. Rejects with `JobRequestError(409, 'not_cancellable')` when the job is
+   * terminal and `JobNotFoundError` when unknown (never throws synchronously).
+   */
+  cancel(id: string, options?: MemoryRequestOptions): Promise<Job>;
+  /**
+   * Retries a failed job: back to `pending` with `retryCount + 1`, the error kept as the last error.
+   * A scripted job plays its script for one more attempt (after `retryDelayMs`). Applies synchronously.
+   * Manual retries are not bounded by `maxRetries`. Rejects with `JobRequestError(409, 'not_retryable')`
+   * unless the job is `failed`, and `JobNotFoundError` when unknown.
+   */
+  retry(id: string, options?: MemoryRequestOptions): Promise<Job>;
+  /**
+   * Pushes the job's current state (in a microtask, never synchronously) and then every change,
+   * synchronously as it is applied (by a control, a read, `advance` or the timer), until a terminal
+   * state has been delivered. Changes made before the first delivery arrive folded into it.
+   * Unknown ids get `listener.error(JobNotFoundError)`, also in a microtask.
+   * While anyone is subscribed the backend sets a timer for the next scripted change; the last
+   * unsubscribe clears it. `latencyMs` delays the first delivery (`Infinity`: none ever comes).
+   */
+  subscribe(id: string, listener: JobSubscriptionListener, options?: Pick<MemoryRequestOptions, 'owner'>): () => void;
+
+  /**
+   * Creates a job (not logged). Throws `JobRequestError(409, 'conflict')` when the id exists,
+   * `JobRequestError(400, 'bad_request')` for an invalid id, `RangeError` for an invalid script.
+   */
+  create(spec?: JobSpec): Job;
+  /** Moves the backend clock forward by `ms` (≥ 0) and applies every scripted change now due. Throws `RangeError` otherwise. */
+  advance(ms: number): void;
+  /**
+   * Moves a pending job to `processing`, stopping its script.
+   * Throws `JobNotFoundError` when unknown, `JobRequestError(409, 'invalid_state')` unless pending.
+   */
+  start(id: string): Job;
+  /**
+   * Reports progress (`fraction` 0..1, or `null` for indeterminate) and optionally a message
+   * (`undefined` keeps the current one, `null` clears it) on a pending or processing job, stopping its script.
+   * Throws `JobNotFoundError`, `JobRequestError(409, 'invalid_state')` when terminal, `RangeError` for a bad fraction.
+   */
+  progress(id: string, fraction: number | null, message?: string | null): Job;
+  /**
+   * Completes a pending or processing job with `result` (default: the spec's result).
+   * Throws `JobNotFoundError`, or `JobRequestError(409, 'invalid_state')` when terminal.
+   */
+  complete(id: string, result?: unknown): Job;
+  /**
+   * Fails a pending or processing job with `message`, without automatic retry.
+   * Throws `JobNotFoundError`, or `JobRequestError(409, 'invalid_state')` when terminal.
+   */
+  fail(id: string, message: string): Job;
+  /** A copy of the job, or `undefined` (not logged, sees every owner). */
+  get(id: string): Job | undefined;
+  /** Copies of every job in creation order (not logged, sees every owner). */
+  jobs(): Job[];
+  /** The live log of client calls (controls other than `cancel` are not logged). */
+  readonly calls: readonly MemoryBackendCall[];
+  /** Empties {@link calls} in place. */
+  clearCalls(): void;
+  /** The backend's current time in epoch ms: the base clock plus everything `advance`d. */
+  now(): number;
+}
