@@ -8,3 +8,11 @@ export const jobStore = createMemoryJobBackend();
 export async function currentUserId(request: Request): Promise<string | null> {
   return request.headers.get('x-user-id');
 }
+
+/**
+ * The app's auth inside a server component: who is signed in? (In Next.js, read
+ * the session from `cookies()`; here the tests set it.)
+ */
+export async function sessionUserId(): Promise<string | null> {
+  return globalThis.process?.env.EXAMPLE_SESSION_USER ?? null;
+}

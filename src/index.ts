@@ -2,8 +2,7 @@ export * from './core/index';
 export { JobClientProvider, useJobClient, type JobClientProviderProps } from './react/JobClientProvider';
 export { useJobStatus } from './react/useJobStatus';
 export { usePendingJobsCount, DEFAULT_COUNT_INTERVAL } from './react/usePendingJobsCount';
-export { createJobKeys, jobKeys, type JobKeys } from './react/jobKeys';
-export { jobStatusQueryOptions } from './react/jobStatusQueryOptions';
+// jobKeys, createJobKeys and jobStatusQueryOptions come with jobwatch/core above (one definition, no React).
 export type {
   JobConnection,
   PollInterval,
