@@ -1,226 +1,34 @@
-import { isFatalJobError, JobError, JobNotFoundError, JobProtocolError, JobTransportError } from './errors';
+import { isFatalJobError, JobNotFoundError, JobProtocolError } from './errors';
 import { isTerminal } from './isTerminal';
 import { isNewerJob, jsonEqual } from './mergeJob';
 import { parseBatchEnvelope, parseJob } from './parseJob';
 import { isValidJobId, MAX_IDS_PER_REQUEST } from './restContract';
-import type { Job, JobClient } from './types';
+import type { Job } from './types';
+import { jittered, retryAfterOf, retryDelay, timerDelay } from './watcher/backoff';
+import { COALESCE_MS, createSharedClocks } from './watcher/clock';
+import { EMPTY_SNAPSHOT, mapCache, newEntry, toJobError, type Entry, type Read, type Registration } from './watcher/entry';
+import { browserEnvironment } from './watcher/environment';
+import {
+  DEFAULT_POLL_INTERVAL,
+  DEFAULT_SAFETY_POLL_INTERVAL,
+  type JobSnapshot,
+  type JobWatcher,
+  type JobWatcherEnvironment,
+  type JobWatcherOptions,
+  type WatchConnection,
+  type WatchHandle,
+  type WatchOptions,
+} from './watcher/types';
 
-/** Default poll interval of a watched job, in ms. */
-export const DEFAULT_POLL_INTERVAL = 2000;
-/** Upper bound of the retry backoff after transient errors, in ms. */
-export const MAX_BACKOFF_MS = 30_000;
-/** While push is healthy, polling drops to this safety interval, in ms. */
-export const DEFAULT_SAFETY_POLL_INTERVAL = 30_000;
-
-/**
- * Where the watcher keeps job data. The React provider backs it with the
- * app's QueryClient (so `getQueryData(jobKeys.status(id))` works); without one
- * the watcher keeps jobs in a plain Map.
- */
-export interface JobCache {
-  /** The cached job, if any. */
-  get(id: string): Job | undefined;
-  /** Stores a newer job. */
-  set(id: string, job: Job): void;
-  /** Keeps the cached entry alive while the job is watched; returns the release function. */
-  retain?(id: string): () => void;
-}
-
-/**
- * Page visibility and connectivity. The default reads `document` and
- * `navigator` (and is absent where they are, e.g. on a server).
- */
-export interface JobWatcherEnvironment {
-  /** Whether the page is visible. */
-  isVisible(): boolean;
-  /** Whether the browser believes it is online. */
-  isOnline(): boolean;
-  /** Calls `listener` whenever visibility or connectivity may have changed; returns the unsubscribe function. */
-  subscribe(listener: () => void): () => void;
-}
-
-/** Options of {@link createJobWatcher}. */
-export interface JobWatcherOptions {
-  /** The client that reads jobs. Replace it later with {@link JobWatcher.setClient}. */
-  client: JobClient;
-  /** Where job data lives. Default: an in-memory Map owned by this watcher. */
-  cache?: JobCache;
-  /** Called once per job id for the watcher's whole life, when the job is first seen terminal. */
-  onJobSettled?: (job: Job) => void;
-  /** Called when a watched job is seen in a new status (not on progress alone); `previous` is undefined the first time. */
-  onJobStatusChange?: (job: Job, previous: Job | undefined) => void;
-  /** Visibility and connectivity source. Default: the browser's `document`/`navigator`; `null` disables pausing. */
-  environment?: JobWatcherEnvironment | null;
-  /** Source of jitter in [0, 1). Default `Math.random`. */
-  random?: () => number;
-  /** Poll interval while a push subscription is healthy, in ms. Default {@link DEFAULT_SAFETY_POLL_INTERVAL}. */
-  safetyPollInterval?: number;
-  /** Most ids in one `getStatuses` call; larger rounds are split. Default 100 (the REST contract's limit). */
-  maxBatchSize?: number;
-}
-
-/** How one watcher (one hook or component) wants a job watched. Read again at every scheduling decision. */
-export interface WatchOptions {
-  /** Poll interval in ms, or `(job) => ms | false`. Default {@link DEFAULT_POLL_INTERVAL}. */
-  pollInterval?: number | ((job: Job | undefined) => number | false);
-  /** Keep polling while the page is hidden. Default `false`. */
-  pollWhenHidden?: boolean;
-  /** Prefer push (the client's `subscribe`) when available. Default `true`. */
-  live?: boolean;
-}
-
-/** How a watched job is being kept fresh. See `JobConnection` in the React API. */
-export type WatchConnection = 'idle' | 'polling' | 'live' | 'paused' | 'error';
-
-/** What the watcher knows about one job. Immutable: a new object on every change. */
-export interface JobSnapshot {
-  /** The latest accepted job, kept through transient errors. */
-  readonly job: Job | undefined;
-  /** The last error, or `null` after a success. */
-  readonly error: Error | null;
-  /** Whether `error` ended watching (`JobNotFoundError`, `JobUnauthorizedError`). */
-  readonly fatal: boolean;
-  /** How the job is being kept fresh. */
-  readonly connection: WatchConnection;
-  /** `job` is an optimistic guess (set with `replace(job, { silent: true })`) the server has not confirmed yet. */
-  readonly optimistic?: boolean;
-}
-
-/** A registration made by {@link JobWatcher.watch}. */
-export interface WatchHandle {
-  /** Stops this registration; the job stops being watched when its last registration goes. */
-  release(): void;
-  /** Re-reads the options (e.g. after the poll interval changed) and reschedules. */
-  update(): void;
-}
-
-/** The per-provider engine that schedules, fetches, merges and notifies. */
-export interface JobWatcher {
-  /** Starts watching `id` until the returned handle is released. Same id watched twice costs one poll. */
-  watch(id: string, options?: WatchOptions | (() => WatchOptions)): WatchHandle;
-  /** Calls `listener` whenever the snapshot of `id` changes; returns the unsubscribe function. */
-  subscribe(id: string, listener: () => void): () => void;
-  /** The current snapshot of `id` (stable while nothing changes). */
-  getSnapshot(id: string): JobSnapshot;
-  /** Fetches `id` now, deduplicated with a request in flight. A terminal job is not fetched again. */
-  refresh(id: string): Promise<void>;
-  /**
-   * Offers a job from elsewhere (a list, a push, a cache write); kept only if
-   * newer than what is shown. A job offered just before it is watched is not
-   * read again before its interval is up.
-   */
-  ingest(job: Job): void;
-  /** Swaps the client; requests in flight finish on the old one. */
-  setClient(client: JobClient): void;
-  /**
-   * Sets a job as it is, even over a newer or terminal one: for optimistic
-   * updates, their rollback, and answers of cancel/retry mutations. A job
-   * made active again (a retry) is watched again and may settle again.
-   * Returns the job it replaced. With `silent`, the change is shown but not
-   * announced (no status-change or settled callbacks): for optimistic guesses
-   * and their rollback, which the server has not confirmed.
-   */
-  replace(job: Job, options?: { silent?: boolean }): Job | undefined;
-  /** Calls `listener` whenever a job is first seen terminal (once per settle); returns the unsubscribe function. */
-  onSettled(listener: (job: Job) => void): () => void;
-  /**
-   * While set, a hidden page keeps polling at this interval (ms) instead of
-   * pausing — e.g. so a notification can fire when a job settles in a
-   * background tab. `false` (default) pauses while hidden.
-   */
-  setHiddenPollInterval(interval: number | false): void;
-}
-
-
-interface Registration {
-  options: () => WatchOptions;
-}
-
-/** One read in flight: a `getStatuses` call for several jobs, or a `getStatus` call for one. */
-interface Read {
-  readonly controller: AbortController;
-  /** The jobs still waiting for this read; when it empties, the read is aborted. */
-  readonly entries: Set<Entry>;
-  promise: Promise<void>;
-}
-
-interface Entry {
-  readonly id: string;
-  job: Job | undefined;
-  error: Error | null;
-  fatal: boolean;
-  failures: number;
-  retryAfterMs: number;
-  registrations: Set<Registration>;
-  listeners: Set<() => void>;
-  /** The read in flight for this job, if any: never more than one. */
-  read: Read | null;
-  /** When the next read is due (ms, `Date.now()` clock), or `null` when none is planned. */
-  dueAt: number | null;
-  /** The interval whose shared clock `dueAt` follows, or `null` (first read, backoff). */
-  group: number | null;
-  /** Callers of `refresh` waiting for the next read to finish. */
-  waiters: Array<() => void>;
-  /** A read came due while paused: read as soon as the pause ends. */
-  missedPoll: boolean;
-  /** When the job was last known fresh (read, pushed or offered), or `null`. */
-  freshAt: number | null;
-  /** The job shown is an unconfirmed guess (a silent replace). */
-  optimistic: boolean;
-  /** The push subscription's unsubscribe function, while subscribed. */
-  unsubscribe: (() => void) | null;
-  /** Push delivered since (re)subscribing: polling may drop to the safety interval. */
-  live: boolean;
-  /** Failed subscriptions in a row, for the resubscribe backoff. */
-  pushFailures: number;
-  pushTimer: ReturnType<typeof setTimeout> | null;
-  /** A start is queued for the next microtask (lets StrictMode's unmount/remount cost one request). */
-  starting: boolean;
-  releaseCache: (() => void) | null;
-  snapshot: JobSnapshot;
-}
-
-/** The snapshot of a job nobody watches and nothing holds (and of a hook given no job id). */
-export const EMPTY_SNAPSHOT: JobSnapshot = /* @__PURE__ */ Object.freeze({ job: undefined, error: null, fatal: false, connection: 'idle' });
-
-/** Anything untyped (a fetch TypeError, a thrown string) is a transport problem. */
-function toJobError(error: unknown): Error {
-  if (error instanceof JobError) return error;
-  return new JobTransportError(error instanceof Error ? error.message : String(error), { cause: error });
-}
-
-function mapCache(): JobCache {
-  const jobs = new Map<string, Job>();
-  return { get: (id) => jobs.get(id), set: (id, job) => void jobs.set(id, job) };
-}
-
-function browserEnvironment(): JobWatcherEnvironment | null {
-  if (typeof document === 'undefined' || typeof window === 'undefined') return null;
-  return {
-    isVisible: () => document.visibilityState !== 'hidden',
-    isOnline: () => typeof navigator === 'undefined' || navigator.onLine !== false,
-    subscribe(listener) {
-      const events: ReadonlyArray<readonly [EventTarget, string]> = [
-        [document, 'visibilitychange'],
-        [window, 'online'],
-        [window, 'offline'],
-      ];
-      for (const [target, type] of events) target.addEventListener(type, listener);
-      return () => {
-        for (const [target, type] of events) target.removeEventListener(type, listener);
-      };
-    },
-  };
-}
+export { MAX_BACKOFF_MS } from './watcher/backoff';
+export { EMPTY_SNAPSHOT } from './watcher/entry';
+export * from './watcher/types';
 
 /** A batch answer whose envelope is checked but whose jobs are not yet: each job is checked on its own. */
 type RawBatch = ReturnType<typeof parseBatchEnvelope>;
 
 /** How many offered-but-unwatched jobs the watcher remembers as fresh. */
 const MAX_OFFERED = 1000;
-
-/** Reads due within this many ms of each other go out together. */
-const COALESCE_MS = 10;
 
 /**
  * Creates the job watcher: one per provider, shared by every hook under it.
@@ -251,8 +59,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
   const settled = new Set<string>();
   // Snapshots of jobs nobody watches, keyed by the job so they stay stable without an entry.
   const idleSnapshots = new WeakMap<Job, JobSnapshot>();
-  /** Per interval: the time its shared clock started, and how many jobs follow it. */
-  const clocks = new Map<number, { anchor: number; members: number }>();
+  const clocks = createSharedClocks();
   let environment: JobWatcherEnvironment | null | undefined = options.environment;
   let stopEnvironment: (() => void) | null = null;
   let watchedCount = 0;
@@ -384,30 +191,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
     let entry = entries.get(id);
     if (!entry) {
       const job = cache.get(id);
-      entry = {
-        id,
-        job,
-        error: null,
-        fatal: false,
-        failures: 0,
-        retryAfterMs: 0,
-        registrations: new Set(),
-        listeners: new Set(),
-        read: null,
-        dueAt: null,
-        group: null,
-        waiters: [],
-        missedPoll: false,
-        freshAt: offeredAt.get(id) ?? null,
-        optimistic: false,
-        unsubscribe: null,
-        live: false,
-        pushFailures: 0,
-        pushTimer: null,
-        starting: false,
-        releaseCache: null,
-        snapshot: idleSnapshot(job),
-      };
+      entry = newEntry(id, job, offeredAt.get(id) ?? null, idleSnapshot(job));
       entries.set(id, entry);
       offeredAt.delete(id);
     }
@@ -425,18 +209,9 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
   /** Plans the entry's next read at `dueAt`, optionally on the shared clock of `group`. */
   function plan(entry: Entry, dueAt: number | null, group: number | null = null): void {
     if (entry.group !== group) {
-      if (entry.group !== null) {
-        // Leave the old clock; the last member to leave stops it.
-        const clock = clocks.get(entry.group);
-        if (clock && --clock.members <= 0) clocks.delete(entry.group);
-        entry.group = null;
-      }
-      if (group !== null) {
-        const clock = clocks.get(group);
-        if (clock) clock.members += 1;
-        else clocks.set(group, { anchor: dueAt ?? now(), members: 1 });
-        entry.group = group;
-      }
+      if (entry.group !== null) clocks.leave(entry.group);
+      if (group !== null) clocks.join(group, dueAt ?? now());
+      entry.group = group;
     }
     if ((entry.dueAt === null) !== (dueAt === null)) planned += dueAt === null ? -1 : 1;
     entry.dueAt = dueAt;
@@ -461,14 +236,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
     const interval = effectiveInterval(entry);
     if (interval === false) return plan(entry, null);
     if (entry.failures > 0) return plan(entry, now() + backoff(entry, interval));
-    const t = now();
-    const clock = clocks.get(interval);
-    // The first job on an interval starts its clock one interval from now. The others
-    // take the clock's next tick at least half an interval away: jobs mounted at
-    // different moments converge on one round per interval.
-    const dueAt =
-      !clock || interval === 0 ? t + interval : clock.anchor + Math.ceil((t + interval / 2 - clock.anchor) / interval) * interval;
-    plan(entry, dueAt, interval);
+    plan(entry, clocks.next(interval, now()), interval);
   }
 
   /** The first read of a newly watched job: at once, or with the next round of its interval. */
@@ -477,11 +245,9 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
     if (interval === false) return plan(entry, now());
     // Just read (a list row, a push): no need to read it again before its interval is up.
     if (entry.job && entry.freshAt !== null && now() - entry.freshAt < interval) return schedule(entry);
-    const clock = clocks.get(interval);
-    if (!clock) return plan(entry, now());
-    const t = now();
-    const k = Math.max(0, Math.ceil((t - clock.anchor) / interval));
-    plan(entry, clock.anchor + k * interval, interval);
+    const tick = clocks.first(interval, now());
+    if (tick === null) return plan(entry, now());
+    plan(entry, tick, interval);
   }
 
   /** Re-arms the single timer for the earliest due read, once per tick however many plans changed. */
@@ -509,7 +275,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
         timerAt = Infinity;
         runDue();
       },
-      Math.max(0, earliest - now()),
+      timerDelay(earliest - now()),
     );
   }
 
@@ -613,7 +379,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
           stopPush(entry);
         } else {
           entry.failures += 1;
-          entry.retryAfterMs = problem instanceof JobTransportError ? (problem.retryAfterMs ?? 0) : 0;
+          entry.retryAfterMs = retryAfterOf(problem);
         }
       }
       if (isTerminal(entry.job)) stopPush(entry);
@@ -668,15 +434,9 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
     settleWaiters(entry);
   }
 
-  /** Exponential backoff with equal jitter: `base` doubled per failure up to {@link MAX_BACKOFF_MS}, then half of that plus a random share of the other half. */
-  function jittered(base: number, failures: number): number {
-    const ceiling = Math.min(MAX_BACKOFF_MS, base * 2 ** failures);
-    return ceiling / 2 + (ceiling / 2) * random();
-  }
-
   /** The retry delay after transient errors, never sooner than the normal interval nor than Retry-After. */
   function backoff(entry: Entry, interval: number): number {
-    return Math.max(jittered(Math.max(interval, 1000), entry.failures), entry.retryAfterMs);
+    return retryDelay(interval, entry.failures, entry.retryAfterMs, random);
   }
 
   // ---- merging ------------------------------------------------------------
@@ -759,7 +519,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
           entry.pushTimer = null;
           if (isWatched(entry)) startPush(entry);
         },
-        jittered(1000, entry.pushFailures),
+        jittered(1000, entry.pushFailures, random),
       );
       // Back to the normal interval until push recovers; read now if we were relying on push.
       if (wasLive) void readSoon(entry);

@@ -1,0 +1,68 @@
+/** Reads due within this many ms of each other go out together. */
+export const COALESCE_MS = 10;
+
+/**
+ * The batching window of first reads, in ms: a job that starts being watched
+ * is read at most this long after, together with every job that started in
+ * the same window (semantic 12).
+ */
+export const FIRST_READ_WINDOW_MS = 50;
+
+/** The shared poll clocks of one watcher: one per interval, followed by every job polled at it. */
+export interface SharedClocks {
+  /** Follows the clock of `interval`, starting it at `anchor` when nobody follows it yet. */
+  join(interval: number, anchor: number): void;
+  /** Stops following the clock of `interval`; the last member to leave stops the clock. */
+  leave(interval: number): void;
+  /**
+   * When a job polled every `interval`, read at `t`, is due next: one interval
+   * from `t` for the first job of the interval (its clock starts then); for the
+   * others, the clock's next tick at least half an interval away, so jobs
+   * mounted at different moments converge on one round per interval.
+   */
+  next(interval: number, t: number): number;
+  /** The clock's first tick at or after `t`, or `null` when nobody follows the clock of `interval`. */
+  first(interval: number, t: number): number | null;
+}
+
+/** Creates the shared clocks of one watcher (no module-level state). */
+export function createSharedClocks(): SharedClocks {
+  const clocks = new Map<number, { anchor: number; members: number }>();
+  return {
+    join(interval, anchor) {
+      const clock = clocks.get(interval);
+      if (clock) clock.members += 1;
+      else clocks.set(interval, { anchor, members: 1 });
+    },
+    leave(interval) {
+      const clock = clocks.get(interval);
+      if (clock && --clock.members <= 0) clocks.delete(interval);
+    },
+    next(interval, t) {
+      const clock = clocks.get(interval);
+      if (!clock || interval === 0) return t + interval;
+      return clock.anchor + Math.ceil((t + interval / 2 - clock.anchor) / interval) * interval;
+    },
+    first(interval, t) {
+      const clock = clocks.get(interval);
+      return clock ? clock.anchor + Math.max(0, Math.ceil((t - clock.anchor) / interval)) * interval : null;
+    },
+  };
+}
+
+/**
+ * Plans first reads: a job first watched at `t` is read at once when no first
+ * read went out in the last {@link FIRST_READ_WINDOW_MS}, else with the next
+ * first-read round, one window after the last. So a lone mount is read at
+ * once, and N mounts spread over D ms cost at most D / window + 1 rounds,
+ * each waiting at most one window.
+ */
+export function createFirstReadPlanner(windowMs: number = FIRST_READ_WINDOW_MS): (t: number) => number {
+  let roundAt = -Infinity;
+  return (t) => {
+    // A first-read round still to come: join it.
+    if (roundAt >= t) return roundAt;
+    roundAt = t - roundAt < windowMs ? roundAt + windowMs : t;
+    return roundAt;
+  };
+}
