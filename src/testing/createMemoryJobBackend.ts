@@ -1,9 +1,11 @@
+import { JobNotFoundError } from '../core/errors';
+import { isValidJobId } from '../core/restContract';
 import type { JobSubscriptionListener } from '../core/types';
 import { createBackendClock } from './memoryClock';
 import { createControls } from './memoryControls';
 import { createJobPush, type JobPush } from './memoryPush';
 import { settleScripts } from './memoryScripts';
-import { createJobTable, createStoreMethods, logCall } from './memoryStore';
+import { createJobTable, createStoreMethods, invalidIdError, logCall } from './memoryStore';
 import type { MemoryBackendCall, MemoryBackendMethod, MemoryJobBackend, MemoryJobBackendOptions, MemoryRequestOptions } from './memoryTypes';
 
 export type {
@@ -57,8 +59,10 @@ export function createMemoryJobBackend(options: MemoryJobBackendOptions = {}): M
 
   function subscribe(id: string, listener: JobSubscriptionListener, o?: Pick<MemoryRequestOptions, 'owner'>): () => void {
     logCall({ calls, clock }, 'subscribe', [id, listener, o]);
-    const entry = transact(() => table.find(id, o?.owner));
-    return push.attach(entry, id, listener, () => latencyOf('subscribe'));
+    // An id the contract refuses is a bad request, as the server's event stream answers it; an unknown one is not found.
+    const valid = isValidJobId(id);
+    const entry = transact(() => (valid ? table.find(id, o?.owner) : undefined));
+    return push.attach(entry, listener, () => latencyOf('subscribe'), () => (valid ? new JobNotFoundError(id) : invalidIdError(id)));
   }
 
   function clearCalls(): void {

@@ -6,10 +6,11 @@
 import { JobRequestError } from '../core/errors';
 import { isTerminal } from '../core/isTerminal';
 import { parseJob } from '../core/parseJob';
+import { isValidJobId } from '../core/restContract';
 import type { Job } from '../core/types';
 import { iso, toMs, type BackendClock } from './memoryClock';
 import { completedPatch, finishedPatch, toScript } from './memoryScripts';
-import { badRequest, copy, type Entry, type JobTable } from './memoryStore';
+import { copy, JOB_ID_RULE, showId, type Entry, type JobTable } from './memoryStore';
 import type { JobSpec, MemoryJobBackend, MemoryJobSeed } from './memoryTypes';
 
 /** What the controls need from the backend. */
@@ -28,9 +29,6 @@ export type MemoryControls = Pick<MemoryJobBackend, 'create' | 'advance' | 'star
   seed(value: MemoryJobSeed): void;
 };
 
-const RESERVED_IDS = new Set(['counts', 'events']);
-const MAX_ID_LENGTH = 200;
-
 /** Creates the controls over a backend's table and clock. */
 export function createControls({ table, clock, transact }: ControlContext): MemoryControls {
   const { now } = clock;
@@ -42,7 +40,7 @@ export function createControls({ table, clock, transact }: ControlContext): Memo
       // Validated before an id is drawn, so a rejected spec doesn't use up `job_<n>`.
       const script = toScript(spec);
       const id = spec.id ?? table.nextId();
-      checkNewId(id);
+      checkNewId(id, 'JobSpec.id');
       const job = parseJob({
         id,
         status: 'pending',
@@ -70,13 +68,18 @@ export function createControls({ table, clock, transact }: ControlContext): Memo
   function seed(value: MemoryJobSeed): void {
     const { owner, ...rest } = copy(value);
     const job = parseJob({ ...rest, version: rest.version ?? 1 });
-    checkNewId(job.id);
+    checkNewId(job.id, 'MemoryJobSeed.id');
     table.add(job, owner, Date.parse(job.createdAt), undefined, null);
   }
 
-  function checkNewId(id: string): void {
-    if (typeof id !== 'string' || id === '' || id.length > MAX_ID_LENGTH || /[\u0000-\u001f\u007f]/.test(id) || RESERVED_IDS.has(id)) {
-      throw badRequest(`Invalid job id "${String(id)}": 1 to ${MAX_ID_LENGTH} characters, no control characters, not "counts" or "events"`);
+  /**
+   * Refuses an id the REST contract does not allow (`isValidJobId`): `TypeError` when it is
+   * not a string, `RangeError` otherwise, as for other bad specs; `JobRequestError(409, 'conflict')` when taken.
+   */
+  function checkNewId(id: unknown, what: string): void {
+    if (typeof id !== 'string') throw new TypeError(`${what} must be a string, got ${typeof id}`);
+    if (!isValidJobId(id)) {
+      throw new RangeError(`${what} ${showId(id)} is not a job id the REST contract allows (isValidJobId): ${JOB_ID_RULE}`);
     }
     if (table.entries.has(id)) throw new JobRequestError(409, 'conflict', `Job "${id}" already exists`);
   }

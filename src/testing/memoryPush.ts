@@ -2,7 +2,6 @@
  * Push of the memory backend: subscriptions, the queue of changes not yet
  * delivered, and the one timer that plays scripted changes of subscribed jobs on time.
  */
-import { JobNotFoundError } from '../core/errors';
 import { isTerminal } from '../core/isTerminal';
 import type { Job, JobSubscriptionListener } from '../core/types';
 import { later, microtask, type BackendClock } from './memoryClock';
@@ -38,10 +37,10 @@ export interface JobPush {
   /** Runs a control or a read: due changes first, then `run`, then subscribers hear of every change. */
   transact<T>(run: () => T): T;
   /**
-   * Subscribes `listener` to `entry` (or, when `entry` is undefined, tells it
-   * `JobNotFoundError(id)` in a microtask). The first delivery comes after `latencyMs()` (read only for a known job).
+   * Subscribes `listener` to `entry`, or, when `entry` is undefined, tells it `refusal()`
+   * (e.g. `JobNotFoundError`) in a microtask. The first delivery comes after `latencyMs()` (read only for a known job).
    */
-  attach(entry: Entry | undefined, id: string, listener: JobSubscriptionListener, latencyMs: () => number): () => void;
+  attach(entry: Entry | undefined, listener: JobSubscriptionListener, latencyMs: () => number, refusal: () => unknown): () => void;
 }
 
 /** Calls a listener without letting its exception break the backend; the error still surfaces (uncaught). */
@@ -127,13 +126,13 @@ export function createJobPush({ clock, entries, settle }: JobPushOptions): JobPu
     }
   }
 
-  function attach(entry: Entry | undefined, id: string, listener: JobSubscriptionListener, latencyMs: () => number): () => void {
+  function attach(entry: Entry | undefined, listener: JobSubscriptionListener, latencyMs: () => number, refusal: () => unknown): () => void {
     const subscriber: Subscriber = { listener, primed: false, closed: false, lastVersion: -Infinity };
     if (!entry) {
       microtask(() => {
         if (subscriber.closed) return;
         subscriber.closed = true;
-        invoke(() => listener.error?.(new JobNotFoundError(id)));
+        invoke(() => listener.error?.(refusal()));
       });
       return () => {
         subscriber.closed = true;

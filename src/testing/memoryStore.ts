@@ -4,6 +4,7 @@
  */
 import { JobNotFoundError, JobRequestError } from '../core/errors';
 import { isTerminal, JOB_STATES } from '../core/isTerminal';
+import { isValidJobId, matchesMetaFilter, MAX_JOB_ID_LENGTH, metaFilterProblem, RESERVED_JOB_IDS } from '../core/restContract';
 import type { Job, JobBatch, JobFilter, JobPage, JobState, PendingCount } from '../core/types';
 import { iso, later, type BackendClock } from './memoryClock';
 import type { Subscriber } from './memoryPush';
@@ -44,6 +45,35 @@ export function copy<T>(value: T): T {
 /** A 400 `bad_request`, as the REST contract answers bad input. */
 export function badRequest(message: string): JobRequestError {
   return new JobRequestError(400, 'bad_request', message);
+}
+
+/** The contract's id rule in words, for error messages (the rule itself is `isValidJobId`). */
+export const JOB_ID_RULE = `1 to ${MAX_JOB_ID_LENGTH} characters without control characters, never ${RESERVED_JOB_IDS.map((name) => `"${name}"`).join(' or ')}`;
+
+/** An id as it appears in an error message: quoted, shortened, anything but printable ASCII escaped. */
+export function showId(id: unknown): string {
+  if (typeof id !== 'string') return String(id);
+  const escaped = id.slice(0, 40).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return id.length > 40 ? `"${escaped}…" (${id.length} characters)` : `"${escaped}"`;
+}
+
+/**
+ * The error for an id the REST contract refuses, as `createJobHandler` answers it:
+ * `JobRequestError(400, 'bad_request')`.
+ */
+export function invalidIdError(id: unknown): JobRequestError {
+  return badRequest(`Invalid job id ${showId(id)}: ${JOB_ID_RULE}`);
+}
+
+/** Throws {@link invalidIdError} unless `isValidJobId(id)`. */
+function checkId(id: unknown): void {
+  if (!isValidJobId(id)) throw invalidIdError(id);
+}
+
+/** Throws a 400 `bad_request` when a meta filter breaks the contract's limits (`metaFilterProblem`). */
+function checkMeta(meta: Readonly<Record<string, string>> | undefined): void {
+  const problem = metaFilterProblem(meta);
+  if (problem !== null) throw badRequest(problem);
 }
 
 /** The jobs of one memory backend, in creation order. */
@@ -110,7 +140,7 @@ export function createJobTable(onChange: (entry: Entry, job: Job) => void): JobT
       const result: Entry[] = [];
       for (const entry of entries.values()) {
         if (owner !== undefined && entry.owner !== owner) continue;
-        if (meta && !matchesMeta(entry.job, meta)) continue;
+        if (!matchesMetaFilter(entry.job.meta, meta)) continue;
         result.push(entry);
       }
       return result;
@@ -120,13 +150,6 @@ export function createJobTable(onChange: (entry: Entry, job: Job) => void): JobT
       onChange(entry, entry.job);
     },
   };
-}
-
-function matchesMeta(job: Job, filter: Record<string, string>): boolean {
-  const meta = job.meta ?? {};
-  return Object.entries(filter).every(
-    ([key, value]) => Object.prototype.hasOwnProperty.call(meta, key) && String(meta[key]) === String(value),
-  );
 }
 
 /** Newest first: later `createdAt` first, then later creation first. */
@@ -240,12 +263,16 @@ export function createStoreMethods(context: StoreContext): MemoryStoreMethods {
   }
 
   function getStatus(id: string, o?: MemoryRequestOptions): Promise<Job> {
-    return answer('getStatus', [id, o], o?.signal, () => copy(table.mustFind(id, o?.owner).job));
+    return answer('getStatus', [id, o], o?.signal, () => {
+      checkId(id);
+      return copy(table.mustFind(id, o?.owner).job);
+    });
   }
 
   function getStatuses(ids: string[], o?: MemoryRequestOptions): Promise<JobBatch> {
     return answer('getStatuses', [ids, o], o?.signal, () => {
       if (ids.length > MAX_BATCH) throw badRequest(`At most ${MAX_BATCH} ids per batch`);
+      ids.forEach(checkId);
       const jobs: Job[] = [];
       const missing: string[] = [];
       for (const id of new Set(ids)) {
@@ -267,6 +294,7 @@ export function createStoreMethods(context: StoreContext): MemoryStoreMethods {
       for (const state of statuses) {
         if (!JOB_STATES.includes(state)) throw badRequest(`Unknown status "${String(state)}"`);
       }
+      checkMeta(meta);
       const after = cursor === undefined ? null : decodeCursor(cursor);
       const matching = table
         .visible(o?.owner, meta)
@@ -284,6 +312,7 @@ export function createStoreMethods(context: StoreContext): MemoryStoreMethods {
 
   function getPendingCount(filter?: Pick<JobFilter, 'meta'>, o?: MemoryRequestOptions): Promise<PendingCount> {
     return answer('getPendingCount', [filter, o], o?.signal, () => {
+      checkMeta(filter?.meta);
       const count: PendingCount = { pending: 0, processing: 0 };
       for (const { job } of table.visible(o?.owner, filter?.meta)) {
         if (job.status === 'pending' || job.status === 'processing') count[job.status] += 1;
@@ -294,6 +323,7 @@ export function createStoreMethods(context: StoreContext): MemoryStoreMethods {
 
   function cancel(id: string, o?: MemoryRequestOptions): Promise<Job> {
     return answer('cancel', [id, o], o?.signal, () => {
+      checkId(id);
       const entry = table.mustFind(id, o?.owner);
       if (isTerminal(entry.job)) {
         throw new JobRequestError(409, 'not_cancellable', `Job "${id}" is already ${entry.job.status}`);
@@ -306,6 +336,7 @@ export function createStoreMethods(context: StoreContext): MemoryStoreMethods {
 
   function retry(id: string, o?: MemoryRequestOptions): Promise<Job> {
     return answer('retry', [id, o], o?.signal, () => {
+      checkId(id);
       const entry = table.mustFind(id, o?.owner);
       if (entry.job.status !== 'failed') {
         throw new JobRequestError(409, 'not_retryable', `Job "${id}" is ${entry.job.status}; only failed jobs can be retried`);

@@ -35,7 +35,11 @@ export interface JobSpecStep {
  * what is left of the script.
  */
 export interface JobSpec {
-  /** The job's id. Default: the next free `job_<n>` of this backend. At most 200 characters, no control characters, not `counts` or `events` (reserved by the REST contract). */
+  /**
+   * The job's id. Default: the next free `job_<n>` of this backend. Any id the REST contract allows
+   * (`isValidJobId`: 1–200 characters, no control characters, not `counts` or `events`); `create`
+   * throws `RangeError` for any other string.
+   */
   id?: string;
   /** Owner the job belongs to; a client call given another `owner` cannot see it. Default: none (only owner-less calls see it). */
   owner?: string;
@@ -140,41 +144,48 @@ export interface MemoryJobBackendOptions {
  * Methods use no `this`, so they can be destructured or spread.
  */
 export interface MemoryJobBackend extends JobClient {
-  /** Reads one job. Rejects with `JobNotFoundError` when unknown (or another owner's). */
+  /**
+   * Reads one job. Rejects with `JobNotFoundError` when unknown (or another owner's), and with
+   * `JobRequestError(400, 'bad_request')` for an id the REST contract refuses (`isValidJobId`), as the server does.
+   */
   getStatus(id: string, options?: MemoryRequestOptions): Promise<Job>;
   /**
    * Reads many jobs: `jobs` in request order, unknown ids in `missing` (duplicates answered once).
-   * Rejects with `JobRequestError(400, 'bad_request')` for more than 100 ids, as the REST contract does.
+   * Rejects with `JobRequestError(400, 'bad_request')` for more than 100 ids or any id the contract
+   * refuses, as the REST contract does.
    */
   getStatuses(ids: string[], options?: MemoryRequestOptions): Promise<JobBatch>;
   /**
    * Lists jobs newest first (by `createdAt`, then creation order). `status` takes one state or
-   * several (an empty array means every state); `meta` matches `String(job.meta[key]) === value`.
-   * Rejects with `JobRequestError(400, 'bad_request')` for a `limit` outside 1..100 (default 20),
-   * an unknown status or a malformed cursor. Cursors mark a position, so paging neither repeats
+   * several (an empty array means every state); `meta` matches as `matchesMetaFilter` does
+   * (`String(job.meta[key]) === value`). Rejects with `JobRequestError(400, 'bad_request')` for a
+   * `limit` outside 1..100 (default 20), an unknown status, a malformed cursor or a `meta` filter
+   * beyond the contract's limits (`metaFilterProblem`: at most 20 keys, keys and values up to 200 characters). Cursors mark a position, so paging neither repeats
    * nor skips jobs when new ones are created meanwhile.
    */
   list(filter?: JobFilter, options?: MemoryRequestOptions): Promise<JobPage>;
-  /** Counts pending and processing jobs, optionally matching `filter.meta`. */
+  /** Counts pending and processing jobs, optionally matching `filter.meta` (limits and 400 as for `list`). */
   getPendingCount(filter?: Pick<JobFilter, 'meta'>, options?: MemoryRequestOptions): Promise<PendingCount>;
   /**
    * Cancels a pending or processing job (also a control). The change applies synchronously, before
    * the promise is returned. Rejects with `JobRequestError(409, 'not_cancellable')` when the job is
-   * terminal and `JobNotFoundError` when unknown (never throws synchronously).
+   * terminal, `JobNotFoundError` when unknown and `JobRequestError(400, 'bad_request')` for an id the
+   * contract refuses (never throws synchronously).
    */
   cancel(id: string, options?: MemoryRequestOptions): Promise<Job>;
   /**
    * Retries a failed job: back to `pending` with `retryCount + 1`, the error kept as the last error.
    * A scripted job plays its script for one more attempt (after `retryDelayMs`). Applies synchronously.
    * Manual retries are not bounded by `maxRetries`. Rejects with `JobRequestError(409, 'not_retryable')`
-   * unless the job is `failed`, and `JobNotFoundError` when unknown.
+   * unless the job is `failed`, `JobNotFoundError` when unknown, `JobRequestError(400, 'bad_request')` for an invalid id.
    */
   retry(id: string, options?: MemoryRequestOptions): Promise<Job>;
   /**
    * Pushes the job's current state (in a microtask, never synchronously) and then every change,
    * synchronously as it is applied (by a control, a read, `advance` or the timer), until a terminal
    * state has been delivered. Changes made before the first delivery arrive folded into it.
-   * Unknown ids get `listener.error(JobNotFoundError)`, also in a microtask.
+   * Unknown ids get `listener.error(JobNotFoundError)`, also in a microtask; an id the contract
+   * refuses gets `listener.error(JobRequestError(400, 'bad_request'))`.
    * While anyone is subscribed the backend sets a timer for the next scripted change; the last
    * unsubscribe clears it. `latencyMs` delays the first delivery (`Infinity`: none ever comes).
    */
@@ -182,7 +193,8 @@ export interface MemoryJobBackend extends JobClient {
 
   /**
    * Creates a job (not logged). Throws `JobRequestError(409, 'conflict')` when the id exists,
-   * `JobRequestError(400, 'bad_request')` for an invalid id, `RangeError` for an invalid script.
+   * `RangeError` for an id the REST contract refuses (`isValidJobId`) or an invalid script,
+   * `TypeError` for an id that is not a string. Seeds in `options.jobs` are checked the same way.
    */
   create(spec?: JobSpec): Job;
   /** Moves the backend clock forward by `ms` (≥ 0) and applies every scripted change now due. Throws `RangeError` otherwise. */
