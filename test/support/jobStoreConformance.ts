@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { JobNotFoundError, JobRequestError } from '../../src/core/errors';
 import { parseJob } from '../../src/core/parseJob';
+import { isValidJobId, MAX_JOB_ID_LENGTH } from '../../src/core/restContract';
 import type { Job, JobFilter, JobStore } from '../../src/core/types';
 
 /**
@@ -8,8 +9,11 @@ import type { Job, JobFilter, JobStore } from '../../src/core/types';
  * real queue (e.g. BullMQ/Redis) can implement it with its own producer/worker.
  */
 export interface JobStoreConformanceControls {
-  /** Creates a pending job of `owner`; resolves with its id. */
-  create(spec: { owner: string; meta?: Record<string, string> }): Promise<string>;
+  /**
+   * Creates a pending job of `owner`; resolves with its id. When `spec.id` is given the job
+   * must get exactly that id (any id `isValidJobId` allows: see "every id the contract allows").
+   */
+  create(spec: { owner: string; meta?: Record<string, string>; id?: string }): Promise<string>;
   start(id: string): Promise<void>;
   progress(id: string, fraction: number, message?: string): Promise<void>;
   complete(id: string, result?: unknown): Promise<void>;
@@ -74,6 +78,32 @@ function recorder() {
     },
   };
 }
+
+/**
+ * Ids the REST contract allows that are easy to get wrong on the way through a URL, a
+ * query string, a Redis key or a cursor (semantic 14): dot segments, slashes, percent
+ * signs, query and fragment characters, commas, spaces, non-ASCII and the longest id.
+ */
+export const ROUND_TRIP_IDS: readonly string[] = [
+  '.',
+  '..',
+  '...',
+  'a/b',
+  '/',
+  '%2e',
+  '%2F',
+  '%',
+  '?x#y',
+  'a,b',
+  'a+b',
+  'a b',
+  ' leading and trailing ',
+  'é',
+  '日本語',
+  '😀',
+  'a😀b',
+  'x'.repeat(MAX_JOB_ID_LENGTH),
+];
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const ids = (jobs: Job[]) => jobs.map((job) => job.id);
@@ -350,6 +380,62 @@ export function describeJobStoreConformance(name: string, setup: () => Promise<J
         expectNotFound(await rejectionOf(store.retry(id, BOB)));
         expectNotFound(await rejectionOf(store.retry('no-such-job', ALICE)));
         expect(valid(await store.getStatus(id, ALICE)).status).toBe('failed');
+      });
+    });
+
+    describe('every id the contract allows round-trips (semantic 14)', () => {
+      it('lists only ids the contract allows', () => {
+        for (const id of ROUND_TRIP_IDS) expect(isValidJobId(id), JSON.stringify(id)).toBe(true);
+      });
+
+      it.each(ROUND_TRIP_IDS.map((id) => [id.length > 40 ? `${id.slice(0, 12)}… (${id.length} characters)` : JSON.stringify(id), id]))(
+        '%s: create, getStatus, getStatuses, list, retry and cancel',
+        async (_name, id) => {
+          const created = await controls.create({ owner: 'alice', meta: { projectId: 'ids' }, id });
+          // A store (or fixture) that ignores spec.id fails here, loudly: ids must not be rewritten.
+          expect(created, 'controls.create must give the job exactly spec.id').toBe(id);
+          await controls.create({ owner: 'bob', meta: { projectId: 'ids' } });
+
+          expect(valid(await store.getStatus(id, ALICE))).toMatchObject({ id, status: 'pending' });
+          expectNotFound(await rejectionOf(store.getStatus(id, BOB)));
+
+          if (store.getStatuses) {
+            const batch = await store.getStatuses([id, 'no-such-job'], ALICE);
+            expect(ids(validAll(batch.jobs))).toEqual([id]);
+            expect(batch.missing).toEqual(['no-such-job']);
+          }
+
+          expect(ids(await listAll({ meta: { projectId: 'ids' } }))).toEqual([id]);
+          expect(ids(await listAll({ status: 'pending', limit: 1 }))).toEqual([id]);
+
+          await controls.start(id);
+          await controls.fail(id, 'Boom');
+          expect(valid(await store.getStatus(id, ALICE))).toMatchObject({ id, status: 'failed' });
+          if (store.retry) {
+            expect(valid(await store.retry(id, ALICE))).toMatchObject({ id, status: 'pending' });
+            expect(valid(await store.getStatus(id, ALICE))).toMatchObject({ id, status: 'pending' });
+          }
+          if (store.cancel) {
+            // After a retry the job is pending again; without retry it is failed and not cancellable.
+            if (store.retry) {
+              expect(valid(await store.cancel(id, ALICE))).toMatchObject({ id, status: 'cancelled' });
+              expect(valid(await store.getStatus(id, ALICE))).toMatchObject({ id, status: 'cancelled' });
+            } else {
+              expectRequestError(await rejectionOf(store.cancel(id, ALICE)), 409, 'not_cancellable');
+            }
+          }
+          expect(await store.getPendingCount({ meta: { projectId: 'ids' } }, ALICE)).toEqual({ pending: 0, processing: 0 });
+        },
+      );
+
+      it('keeps jobs whose ids differ only in dots, slashes or encoding apart', async () => {
+        const family = ['.', '..', '...', '%2e', '%2E', 'a/b', 'a%2Fb'];
+        for (const id of family) expect(await controls.create({ owner: 'alice', id })).toBe(id);
+        await controls.start('..');
+        for (const id of family) {
+          expect(valid(await store.getStatus(id, ALICE))).toMatchObject({ id, status: id === '..' ? 'processing' : 'pending' });
+        }
+        expect(sorted(ids(await listAll({})))).toEqual(sorted(family));
       });
     });
 
