@@ -44,7 +44,7 @@ export interface JobProgressRenderState<TResult = unknown> {
 export interface JobProgressRenderProps<TResult = unknown> extends JobProgressRenderState<TResult> {
   /** `progress` in whole percent, rounded down (also `aria-valuenow`), or `null` when indeterminate. */
   percent: number | null;
-  /** The `aria-valuetext`, e.g. `"45%, about 2 minutes left"`: ready to show as visible text too. Empty when `idle`. */
+  /** The `aria-valuetext`, e.g. `"45%, about 2 minutes left"`; also the visible value text by default. Empty when `idle`. */
   valueText: string;
   /** All labels, the defaults merged with the `labels` prop. */
   labels: JobProgressLabels;
@@ -72,11 +72,27 @@ export interface JobProgressProps<TResult = unknown>
   /** Inline style, or a function of the render state returning it. `--jobwatch-progress` is set on top of it. */
   style?: ValueOrFunction<CSSProperties | undefined, JobProgressRenderState<TResult>>;
   /**
-   * Replaces the default content (one `jobwatch-progress__bar` element) inside
-   * the progress bar. A function receives the render state, `percent`,
-   * `valueText` and all `labels`, e.g. to draw your own bar or show the value as
-   * text. Content of a progress bar is presentational: screen readers read its
-   * name and `aria-valuetext`, not its content.
+   * Whether the value text is shown below the track: the same words as the
+   * `aria-valuetext` ("45%, about 2 minutes left", "Queued", "Completed"), in a
+   * `jobwatch-progress__value` element. Default `true`; `false` leaves a bare
+   * bar (React Aria's `showValueLabel`). Nothing is shown while `idle`.
+   */
+  showValueText?: boolean;
+  /**
+   * Replaces what the value text shows (React Aria's `valueLabel`): a node, or
+   * a function of the render props (`percent`, `valueText`, `eta`, `job`…).
+   * `null` shows nothing. Rendered as text, never as HTML. It is hidden from screen readers, which
+   * hear `aria-valuetext` instead: to change the words for everyone, replace
+   * `labels.valueText` (or `percent` / `timeLeft`), which feeds both.
+   */
+  valueLabel?: ReactNode | ((props: JobProgressRenderProps<TResult>) => ReactNode);
+  /**
+   * Replaces the default content inside the progress bar (a
+   * `jobwatch-progress__track` holding the `jobwatch-progress__bar`, and the
+   * value text). A function receives the render state, `percent`, `valueText`
+   * and all `labels`, e.g. to draw your own bar. Content of a progress bar is
+   * presentational: screen readers read its name and `aria-valuetext`, not its
+   * content.
    */
   children?: ReactNode | ((props: JobProgressRenderProps<TResult>) => ReactNode);
 }
@@ -116,6 +132,8 @@ function JobProgressWithRef<TResult>(props: JobProgressProps<TResult>, ref: Forw
     className,
     style,
     children,
+    showValueText = true,
+    valueLabel,
     'aria-label': ariaLabel,
     ...rest
   } = htmlProps;
@@ -132,6 +150,7 @@ function JobProgressWithRef<TResult>(props: JobProgressProps<TResult>, ref: Forw
   const valueText = state === 'idle' ? '' : labels.valueText({ state, label, progress, percent, eta, now, labels });
 
   const renderState: JobProgressRenderState<TResult> = { state, job, progress, eta, error, isTerminal };
+  const renderProps: JobProgressRenderProps<TResult> = { ...renderState, percent, valueText, labels };
   const ownStyle = resolve(style, renderState);
   const variable = progress === null ? undefined : ({ '--jobwatch-progress': String(progress) } as CSSProperties);
 
@@ -149,14 +168,34 @@ function JobProgressWithRef<TResult>(props: JobProgressProps<TResult>, ref: Forw
       style={ownStyle || variable ? { ...ownStyle, ...variable } : undefined}
       data-state={state}
     >
-      {typeof children === 'function' ? (
-        children({ ...renderState, percent, valueText, labels })
-      ) : children !== undefined ? (
-        children
-      ) : (
-        <div className="jobwatch-progress__bar" />
-      )}
+      {typeof children === 'function'
+        ? children(renderProps)
+        : children !== undefined
+          ? children
+          : defaultContent(!showValueText ? null : valueLabel === undefined ? valueText : resolve(valueLabel, renderProps))}
     </div>
+  );
+}
+
+/**
+ * The track with its filled part, then the value text. The text repeats the
+ * `aria-valuetext` word for word, so it is `aria-hidden`: a screen reader hears
+ * the value once, from the progressbar itself (and the progressbar's children
+ * are presentational anyway). Naming the bar after the text with
+ * `aria-labelledby` or `aria-describedby` would read the value twice.
+ */
+function defaultContent(value: ReactNode) {
+  return (
+    <>
+      <div className="jobwatch-progress__track">
+        <div className="jobwatch-progress__bar" />
+      </div>
+      {value !== null && value !== undefined && value !== false && value !== '' && (
+        <span className="jobwatch-progress__value" aria-hidden="true">
+          {value}
+        </span>
+      )}
+    </>
   );
 }
 
@@ -174,7 +213,8 @@ const ForwardedJobProgress = /* @__PURE__ */ forwardRef(JobProgressWithRef);
  * while indeterminate, as React Aria does; `aria-valuetext` such as
  * `"45%, about 2 minutes left"`, `"Processing"` or `"Queued"` (see
  * {@link JobProgressLabels}); and an accessible name, `"Job progress"` unless
- * `aria-label` or `aria-labelledby` says otherwise. The time left is the
+ * `aria-label` or `aria-labelledby` says otherwise. The same value text is
+ * shown below the track for sighted users (`showValueText`, `valueLabel`). The time left is the
  * hook's `eta`: the server's estimate, or one from the observed pace once it
  * is steady, hidden while progress stalls.
  *
@@ -190,9 +230,11 @@ const ForwardedJobProgress = /* @__PURE__ */ forwardRef(JobProgressWithRef);
  *   `[data-state="processing"]`, `[data-state="completed"]`, `[data-state="failed"]`,
  *   `[data-state="cancelled"]`, `[data-state="loading"]`, `[data-state="error"]`,
  *   `[data-state="idle"]`; indeterminate is `:not([aria-valuenow])`;
- * - parts: `jobwatch-progress` (the bar's track) and `jobwatch-progress__bar`
- *   (the filled part). Import `jobwatch/styles.css` for the default look; without
- *   it nothing is drawn or animated.
+ * - parts: `jobwatch-progress` (the whole), `jobwatch-progress__track` (the
+ *   empty track), `jobwatch-progress__bar` (the filled part) and
+ *   `jobwatch-progress__value` (the value text, `aria-hidden` since it repeats
+ *   `aria-valuetext`). Import `jobwatch/styles.css` for the default look; without
+ *   it nothing is drawn or animated, and the value text is plain text.
  *
  * @example
  * <h2 id="gen-title">Generating your image</h2>

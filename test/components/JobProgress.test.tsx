@@ -127,8 +127,8 @@ describe('JobProgress as a progress bar', () => {
       expect(container.querySelectorAll('[role="progressbar"]')).toHaveLength(1);
       expect(node.hasAttribute('aria-live')).toBe(false);
       expect(node.closest('[aria-live]')).toBeNull();
-      expect(node.children).toHaveLength(1);
-      expect(node.firstElementChild?.className).toBe('jobwatch-progress__bar');
+      expect(node.querySelectorAll('.jobwatch-progress__track > .jobwatch-progress__bar')).toHaveLength(1);
+      expect(node.querySelector('.jobwatch-progress__value')?.textContent).toBe(node.getAttribute('aria-valuetext'));
       seen.push(`${node.getAttribute('data-state')}: ${node.getAttribute('aria-valuetext')}`);
     };
     check();
@@ -284,6 +284,109 @@ describe('JobProgress texts', () => {
     await tick();
     expect(bar().getAttribute('aria-valuetext')).toBe('<b>50</b>');
     expect(container.querySelector('.value')?.textContent).toBe('<b>50</b>');
+    expect(container.querySelector('b')).toBeNull();
+  });
+});
+
+describe('JobProgress value text (visible)', () => {
+  const valueOf = (node: HTMLElement) => node.querySelector('.jobwatch-progress__value');
+
+  it('shows the aria-valuetext as text below the track by default: "45%, about 2 minutes left", running down with the clock', async () => {
+    const backend = createMemoryJobBackend({ jobs: [seed({ status: 'processing', progress: 0.45, estimatedCompletionAt: inMs(2 * MINUTE) })] });
+    renderWith(backend, <JobProgress jobId="j1" />);
+    await tick();
+    const value = valueOf(bar());
+    expect(value?.textContent).toBe('45%, about 2 minutes left');
+    expect(value?.tagName).toBe('SPAN');
+    expect(bar().lastElementChild).toBe(value);
+    expect(bar().firstElementChild?.className).toBe('jobwatch-progress__track');
+
+    await tick(75_000);
+    expect(valueOf(bar())?.textContent).toBe('45%, less than a minute left');
+    expect(valueOf(bar())?.textContent).toBe(bar().getAttribute('aria-valuetext'));
+  });
+
+  it('is heard once: the text is aria-hidden, the name stays "Job progress" and the value comes from aria-valuetext alone', async () => {
+    const backend = createMemoryJobBackend({ jobs: [seed({ status: 'processing', progress: 0.45 })] });
+    renderWith(backend, <JobProgress jobId="j1" />);
+    await tick();
+    const node = screen.getByRole('progressbar', { name: 'Job progress' });
+    expect(valueOf(node)?.getAttribute('aria-hidden')).toBe('true');
+    expect(node.hasAttribute('aria-describedby')).toBe(false);
+    expect(node.getAttribute('aria-valuetext')).toBe('45%');
+    // Not reachable as text of its own by assistive technology.
+    expect(screen.queryByText('45%')).toBe(valueOf(node));
+    expect(valueOf(node)?.closest('[aria-hidden="true"]')).toBe(valueOf(node));
+  });
+
+  it('says the same words as aria-valuetext in every state, and shows nothing while idle', async () => {
+    const backend = createMemoryJobBackend({
+      jobs: [seed({ id: 'q', status: 'pending' }), seed({ id: 'run', status: 'processing', progress: null }), seed({ id: 'done', status: 'completed' })],
+    });
+    const { container } = renderWith(
+      backend,
+      <>
+        <JobProgress jobId="q" aria-label="q" />
+        <JobProgress jobId="run" aria-label="run" />
+        <JobProgress jobId="done" aria-label="done" />
+        <JobProgress jobId="missing" aria-label="missing" />
+        <JobProgress jobId={null} aria-label="idle" />
+      </>,
+    );
+    const text = (name: string) => valueOf(screen.getByRole('progressbar', { name }))?.textContent ?? null;
+    expect(text('q')).toBe('Loading job status…');
+    await tick();
+    expect([text('q'), text('run'), text('done'), text('missing'), text('idle')]).toEqual([
+      'Queued',
+      'Processing',
+      'Completed',
+      'Job not found',
+      null,
+    ]);
+    for (const node of container.querySelectorAll<HTMLElement>('[role="progressbar"]')) {
+      expect(valueOf(node)?.textContent ?? undefined).toBe(node.getAttribute('aria-valuetext') ?? undefined);
+    }
+  });
+
+  it('showValueText={false} leaves a bare bar; aria-valuetext stays', async () => {
+    const backend = createMemoryJobBackend({ jobs: [seed({ status: 'processing', progress: 0.45 })] });
+    renderWith(backend, <JobProgress jobId="j1" showValueText={false} />);
+    await tick();
+    expect(valueOf(bar())).toBeNull();
+    expect(bar().textContent).toBe('');
+    expect(bar().querySelector('.jobwatch-progress__bar')).not.toBeNull();
+    expect(bar().getAttribute('aria-valuetext')).toBe('45%');
+  });
+
+  it('valueLabel replaces the visible text only (a node, or a function of the render props); null shows nothing', async () => {
+    const backend = createMemoryJobBackend({ jobs: [seed({ status: 'processing', progress: 0.6, estimatedCompletionAt: inMs(90_000) })] });
+    const { rerender } = renderWith(
+      backend,
+      <JobProgress jobId="j1" valueLabel={({ percent, eta, state }) => `${state}: ${percent} of 100, done at ${eta?.toISOString()}`} />,
+    );
+    await tick();
+    expect(valueOf(bar())?.textContent).toBe(`processing: 60 of 100, done at ${new Date(Date.now() + 90_000).toISOString()}`);
+    expect(bar().getAttribute('aria-valuetext')).toBe('60%, about 2 minutes left');
+
+    rerender(<JobProgress jobId="j1" valueLabel={<strong className="mine">60 %</strong>} />);
+    expect(valueOf(bar())?.querySelector('strong.mine')?.textContent).toBe('60 %');
+
+    rerender(<JobProgress jobId="j1" valueLabel={null} />);
+    expect(valueOf(bar())).toBeNull();
+
+    rerender(<JobProgress jobId="j1" valueLabel="hidden" showValueText={false} />);
+    expect(valueOf(bar())).toBeNull();
+  });
+
+  it('labels change the words for everyone: the visible text and aria-valuetext together, markup kept as text', async () => {
+    const backend = createMemoryJobBackend({ jobs: [seed({ status: 'processing', progress: 0.45, estimatedCompletionAt: inMs(2 * MINUTE) })] });
+    const { container } = renderWith(
+      backend,
+      <JobProgress jobId="j1" labels={{ percent: (n) => `<b>${n} %</b>`, timeLeft: (ms) => `encore ${Math.round(ms / MINUTE)} min` }} />,
+    );
+    await tick();
+    expect(bar().getAttribute('aria-valuetext')).toBe('<b>45 %</b>, encore 2 min');
+    expect(valueOf(bar())?.textContent).toBe('<b>45 %</b>, encore 2 min');
     expect(container.querySelector('b')).toBeNull();
   });
 });
@@ -452,6 +555,7 @@ describe('JobProgress on the server', () => {
     expect(html).toContain('aria-valuetext="45%, about 2 minutes left"');
     expect(html).toContain('--jobwatch-progress:0.45');
     expect(html).toContain('data-state="processing"');
+    expect(html).toContain('<span class="jobwatch-progress__value" aria-hidden="true">45%, about 2 minutes left</span>');
     expect(vi.getTimerCount()).toBe(0);
     expect(backend.calls).toHaveLength(0);
   });
