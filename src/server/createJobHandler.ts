@@ -1,7 +1,8 @@
 import { parseJobPage, parsePendingCount } from '../core/parseJob';
 import { HEARTBEAT_INTERVAL_MS } from '../core/restContract';
 import type { JobStore } from '../core/types';
-import { badRequest, errorResponse, jsonResponse, toErrorResponse } from './http';
+import { DEFAULT_STORE_TIMEOUT_MS, guardStore } from './guardStore';
+import { badRequest, DEFAULT_UNAVAILABLE_RETRY_AFTER_MS, errorResponse, jsonResponse, toErrorResponse } from './http';
 import { EVENT_STREAM_HEADERS, openJobEventStream } from './openJobEventStream';
 import {
   checkParams,
@@ -18,7 +19,10 @@ import {
   parseQuery,
   type JobRoute,
 } from './parseRequest';
+import { parseQueryJobRequest, queryJobRoute } from './queryRoute';
 import { checkJob, readJobs } from './readJobs';
+
+export { DEFAULT_STORE_TIMEOUT_MS, DEFAULT_UNAVAILABLE_RETRY_AFTER_MS };
 
 /** Default of {@link JobHandlerOptions.pollIntervalMs}, in ms. */
 const DEFAULT_POLL_INTERVAL_MS = 1000;
@@ -36,6 +40,9 @@ export interface JobHandlerOptions {
    * Errors a store throws on purpose are answered as such: `JobNotFoundError`
    * → 404 `not_found`, `JobUnauthorizedError` → 401 `unauthorized`,
    * `JobRequestError` with a 4xx status → that status, code and message.
+   * `JobTransportError` (the store's backing service is down or timed out) →
+   * 503 `unavailable` with `Retry-After`: the error's `retryAfterMs` in whole
+   * seconds, else 1 s (`DEFAULT_UNAVAILABLE_RETRY_AFTER_MS`); not reported.
    * Anything else — and any answer that is not a valid Job, batch, page or
    * count — is a 500 `internal_error` with a generic message, reported to `onError`.
    */
@@ -80,6 +87,18 @@ export interface JobHandlerOptions {
    */
   pollIntervalMs?: number;
   /**
+   * The longest the handler waits for one store call, in ms, whatever the
+   * store: a call still unsettled by then answers 503 `unavailable` with
+   * `Retry-After` (as a `JobTransportError` does), its signal is aborted and
+   * its late answer dropped — so a store whose backing service hangs never
+   * hangs the handler. A `cancel`/`retry` that times out may still take effect;
+   * clients see it on their next read. Give the store its own, shorter timeout
+   * (e.g. `jobwatch/bullmq`'s 2 s) for a precise message; `Infinity` turns
+   * this one off. Default `DEFAULT_STORE_TIMEOUT_MS` (10 000), below the fetch
+   * client's 30 s. Throws `RangeError` unless a positive number.
+   */
+  storeTimeoutMs?: number;
+  /**
    * Called with every unexpected error (a store or `authorize` throwing
    * something other than the errors above, or answering an invalid payload)
    * and the request. The client only ever sees a generic 500 `internal_error`
@@ -106,6 +125,15 @@ const READ_METHODS = ['GET', 'HEAD', 'OPTIONS'];
  * | `POST {base}/{id}/cancel` | 200 Job · 409 `not_cancellable` · 405 when the store has no `cancel` |
  * | `POST {base}/{id}/retry` | 200 Job · 409 `not_retryable` · 405 when the store has no `retry` |
  * | `GET {base}/events?ids=a,b` | `text/event-stream` |
+ * | `GET {base}?id=<id>` · `POST {base}?id=<id>&action=cancel\|retry` | the same as the per-job routes above |
+ *
+ * The query form of the per-job routes carries any id, and is the only form
+ * for `.` and `..` (URL parsers remove dot segments from paths, `%2E` too);
+ * `id` takes no other parameter (`ids`, list parameters) and `action` is for
+ * POST only (400 otherwise). `POST {base}` without `id` answers 405.
+ *
+ * A store that is down answers 503 `unavailable` with `Retry-After` (a
+ * `JobTransportError`, or no answer within `storeTimeoutMs`), never a hang.
  *
  * Every answer carries `cache-control: no-store`; every error is JSON
  * `{ "error": { "code", "message" } }`. Order of checks: the path (404
@@ -133,7 +161,11 @@ const READ_METHODS = ['GET', 'HEAD', 'OPTIONS'];
  * a `job` event (oldest `updatedAt` first), a `missing` event `{ id }` for
  * each unknown or another owner's id, then a `job` event for every change
  * (never one older than or equal to what was sent, by `version`, else
- * `updatedAt`), and `: heartbeat` every `heartbeatMs`. A terminal job is sent
+ * `updatedAt`), and `: heartbeat` every `heartbeatMs`, announced first as
+ * `: heartbeat <heartbeatMs>` right after `retry:` so clients can size their
+ * silence timeout. A client that stops reading is dropped (the stream ends)
+ * once `MAX_EVENT_STREAM_BUFFER_BYTES` (1 MiB) wait unread; it reconnects with
+ * `Last-Event-ID` and is sent the latest states. A terminal job is sent
  * once and leaves the stream; once every id has left, the stream ends.
  * Every event has an `id:`: the job's `updatedAt` in ms since epoch (for
  * `missing`, the newest one sent so far). A `Last-Event-ID` header (a
@@ -167,19 +199,27 @@ const READ_METHODS = ['GET', 'HEAD', 'OPTIONS'];
  */
 export function createJobHandler(options: JobHandlerOptions): (request: Request) => Promise<Response> {
   const {
-    store,
     authorize,
     heartbeatMs = HEARTBEAT_INTERVAL_MS,
     pollIntervalMs = DEFAULT_POLL_INTERVAL_MS,
     onError = defaultOnError,
+    storeTimeoutMs = DEFAULT_STORE_TIMEOUT_MS,
   } = options;
   const base = normalizeBasePath(options.basePath);
   checkInterval('heartbeatMs', heartbeatMs);
   checkInterval('pollIntervalMs', pollIntervalMs);
+  if (typeof storeTimeoutMs !== 'number' || !(storeTimeoutMs > 0)) {
+    throw new RangeError(`createJobHandler: storeTimeoutMs must be a positive number of ms (or Infinity), got ${String(storeTimeoutMs)}`);
+  }
+  const store = guardStore(options.store, storeTimeoutMs);
 
   function allowedMethods(route: JobRoute): string[] {
     if (route.kind === 'cancel') return store.cancel ? ['POST', 'OPTIONS'] : ['OPTIONS'];
     if (route.kind === 'retry') return store.retry ? ['POST', 'OPTIONS'] : ['OPTIONS'];
+    if (route.kind === 'query') {
+      const supported = route.action === 'cancel' ? !!store.cancel : route.action === 'retry' ? !!store.retry : !!(store.cancel || store.retry);
+      return supported ? [...READ_METHODS, 'POST'] : READ_METHODS;
+    }
     return READ_METHODS;
   }
 
@@ -198,9 +238,13 @@ export function createJobHandler(options: JobHandlerOptions): (request: Request)
       case 'retry': {
         const id = decodePathId(route.rawId);
         checkParams(params, () => false, '');
-        // allowedMethods() answered 405 already when the store lacks the method.
-        const action = route.kind === 'cancel' ? store.cancel : store.retry;
-        return jsonResponse(200, checkJob(await action!.call(store, id, { owner, signal }), id));
+        return act(route.kind, id, owner, signal);
+      }
+
+      case 'query': {
+        const { id, action } = parseQueryJobRequest(params, request.method);
+        if (action) return act(action, id, owner, signal);
+        return jsonResponse(200, checkJob(await store.getStatus(id, { owner, signal }), id));
       }
 
       case 'collection': {
@@ -249,6 +293,13 @@ export function createJobHandler(options: JobHandlerOptions): (request: Request)
     }
   }
 
+  async function act(kind: 'cancel' | 'retry', id: string, owner: string, signal: AbortSignal): Promise<Response> {
+    const action = kind === 'cancel' ? store.cancel : store.retry;
+    // allowedMethods() answered 405 already when the store lacks both; here it lacks this one.
+    if (!action) return errorResponse(405, 'method_not_allowed', `This server does not support ${kind}`, { allow: READ_METHODS.join(', ') });
+    return jsonResponse(200, checkJob(await action.call(store, id, { owner, signal }), id));
+  }
+
   function report(error: unknown, request: Request): void {
     try {
       onError(error, request);
@@ -259,8 +310,9 @@ export function createJobHandler(options: JobHandlerOptions): (request: Request)
 
   async function handle(request: Request): Promise<Response> {
     const url = new URL(request.url);
-    const route = matchRoute(url.pathname, base);
+    let route = matchRoute(url.pathname, base);
     if (!route) return errorResponse(404, 'not_found', 'Not found');
+    if (route.kind === 'collection') route = queryJobRoute(url.search) ?? route;
 
     const allow = allowedMethods(route);
     const allowHeader = allow.join(', ');
@@ -271,6 +323,8 @@ export function createJobHandler(options: JobHandlerOptions): (request: Request)
       const message =
         allow.length === 1 && (route.kind === 'cancel' || route.kind === 'retry')
           ? `This server does not support ${route.kind}`
+          : route.kind === 'query' && request.method === 'POST' && (route.action === 'cancel' || route.action === 'retry')
+          ? `This server does not support ${route.action}`
           : `${request.method} is not allowed here; allowed: ${allowHeader}`;
       return errorResponse(405, 'method_not_allowed', message, { allow: allowHeader });
     }

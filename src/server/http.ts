@@ -1,5 +1,12 @@
-import { isAbortError, JobNotFoundError, JobRequestError, JobUnauthorizedError } from '../core/errors';
+import { isAbortError, JobNotFoundError, JobRequestError, JobTransportError, JobUnauthorizedError } from '../core/errors';
 import type { JobErrorBody } from '../core/restContract';
+import { clampRetryAfter } from '../core/retryAfter';
+
+/**
+ * The `Retry-After` of a 503 `unavailable` when the store's `JobTransportError`
+ * names no `retryAfterMs` (or the handler's `storeTimeoutMs` ran out), in ms.
+ */
+export const DEFAULT_UNAVAILABLE_RETRY_AFTER_MS = 1000;
 
 // `no-store`: job states change by the second and belong to one owner, so no
 // shared or browser cache may keep them. `nosniff`: error messages may echo
@@ -31,6 +38,14 @@ export interface ErrorAnswer {
   status: number;
   code: string;
   message: string;
+  /** Extra headers of the answer (`retry-after` of a 503). */
+  headers?: Record<string, string>;
+}
+
+/** `Retry-After` in whole seconds (at least 1) for a wait in ms; the default when none is given. */
+export function retryAfterSeconds(ms: number | undefined): string {
+  const wait = clampRetryAfter(ms) ?? DEFAULT_UNAVAILABLE_RETRY_AFTER_MS;
+  return String(Math.max(1, Math.ceil(wait / 1000)));
 }
 
 /**
@@ -59,6 +74,17 @@ export function expectedErrorAnswer(error: unknown, request: Request): ErrorAnsw
     // no longer cancellable), so its message is passed on.
     return { status: error.status, code: error.code, message: String(error.message) };
   }
+  if (error instanceof JobTransportError) {
+    // The store's backing service is down or too slow (semantic 15): a transient 503 the client
+    // retries after `Retry-After`, never a 500 (a bug) and never a hang. The store's own message
+    // may name hosts or ports, so it is not passed on.
+    return {
+      status: 503,
+      code: 'unavailable',
+      message: 'The job store is unavailable; try again later',
+      headers: { 'retry-after': retryAfterSeconds(error.retryAfterMs) },
+    };
+  }
   if (isAbortError(error) && request.signal.aborted) {
     // The client went away; nobody reads this answer. 499 is the de-facto
     // "client closed request" status (nginx), so logs don't count it as a server error.
@@ -70,7 +96,7 @@ export function expectedErrorAnswer(error: unknown, request: Request): ErrorAnsw
 /** Answers any error: expected ones with their status, everything else with a generic 500 after `report`ing it. */
 export function toErrorResponse(error: unknown, request: Request, report: (error: unknown) => void): Response {
   const answer = expectedErrorAnswer(error, request);
-  if (answer) return errorResponse(answer.status, answer.code, answer.message);
+  if (answer) return errorResponse(answer.status, answer.code, answer.message, answer.headers);
   report(error);
   return errorResponse(500, 'internal_error', 'Internal server error');
 }

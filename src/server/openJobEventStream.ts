@@ -10,6 +10,15 @@ import { checkJob, readJobs } from './readJobs';
 export const EVENT_STREAM_RETRY_MS = 1000;
 
 /**
+ * The most an event stream keeps queued for a client that does not read, in
+ * bytes (1 MiB). A client further behind is dropped — the stream ends, its
+ * subscriptions go — and reconnects with `Last-Event-ID`, which sends it the
+ * latest states: memory stays bounded however many events the store emits.
+ * The first chunk (retry and snapshot) is always queued, whatever its size.
+ */
+export const MAX_EVENT_STREAM_BUFFER_BYTES = 1024 * 1024;
+
+/**
  * Headers of the event stream. `x-accel-buffering: no` keeps nginx from holding events back.
  * No `connection` header: HTTP/2 forbids it, and HTTP/1.1 keeps the connection alive anyway.
  */
@@ -98,7 +107,16 @@ export async function openJobEventStream(context: JobEventStreamContext): Promis
   function send(text: string): void {
     if (phase !== 'live' || !controller) return;
     try {
-      controller.enqueue(encoder.encode(text));
+      const bytes = encoder.encode(text);
+      // desiredSize is the high-water mark minus the bytes queued (ByteLengthQueuingStrategy below).
+      const queued = MAX_EVENT_STREAM_BUFFER_BYTES - (controller.desiredSize ?? MAX_EVENT_STREAM_BUFFER_BYTES);
+      if (queued > 0 && queued + bytes.byteLength > MAX_EVENT_STREAM_BUFFER_BYTES) {
+        // The client is too far behind: drop it rather than buffer without bound. It reads what is
+        // queued, sees the end and reconnects with the Last-Event-ID of the last event it read.
+        end();
+        return;
+      }
+      controller.enqueue(bytes);
     } catch {
       // The consumer cancelled the body between two events.
       end();
@@ -327,16 +345,22 @@ export async function openJobEventStream(context: JobEventStreamContext): Promis
     throw error;
   }
 
-  const stream = new ReadableStream<Uint8Array>({
-    start(c) {
-      controller = c;
+  const stream = new ReadableStream<Uint8Array>(
+    {
+      start(c) {
+        controller = c;
+      },
+      cancel() {
+        end();
+      },
     },
-    cancel() {
-      end();
-    },
-  });
+    new ByteLengthQueuingStrategy({ highWaterMark: MAX_EVENT_STREAM_BUFFER_BYTES }),
+  );
   phase = 'live';
-  send(`retry: ${EVENT_STREAM_RETRY_MS}\n\n${initial}`);
+  // A stream that stays open announces its heartbeat period first, so a client can size its
+  // silence timeout; one that ends at once (every id terminal or missing) has no heartbeat.
+  const announce = watched.size > 0 ? `: heartbeat ${context.heartbeatMs}\n\n` : '';
+  send(`retry: ${EVENT_STREAM_RETRY_MS}\n\n${announce}${initial}`);
   if (watched.size === 0) {
     end();
   } else {

@@ -7,6 +7,7 @@ import {
   MAX_IDS_PER_REQUEST,
   MAX_JOB_ID_LENGTH,
   MAX_LIST_LIMIT,
+  metaFilterProblem,
   RESERVED_JOB_IDS,
 } from '../core/restContract';
 import type { JobFilter, JobState } from '../core/types';
@@ -25,7 +26,13 @@ export type JobRoute =
   | { kind: 'events' }
   | { kind: 'job'; rawId: string }
   | { kind: 'cancel'; rawId: string }
-  | { kind: 'retry'; rawId: string };
+  | { kind: 'retry'; rawId: string }
+  /**
+   * `{base}?id=…` (GET) or `{base}?id=…&action=cancel|retry` (POST): a per-job request with the
+   * id in the query, the only way `.` and `..` travel. `action` is what the query names, read
+   * leniently before authorization: `null` when absent, `'other'` for anything but cancel/retry.
+   */
+  | { kind: 'query'; action: 'cancel' | 'retry' | 'other' | null };
 
 /**
  * Normalizes `basePath`: '' or '/' serve from the root, a trailing slash is
@@ -79,7 +86,8 @@ export function decodePathId(rawId: string): string {
   return id;
 }
 
-function checkId(id: string): void {
+/** Refuses an id the contract does not allow (empty, too long, control characters, a route name) with a 400. */
+export function checkId(id: string): void {
   if (id === '') throw badRequest('Job ids must not be empty');
   if (!isValidJobId(id)) {
     throw badRequest(
@@ -114,7 +122,7 @@ export function parseQuery(search: string): Map<string, string> {
  * a space), which is what URLSearchParams and HTML forms send. The contract's
  * `formatIdList` percent-encodes `+`, so both spellings decode the same.
  */
-function decodeQueryPart(raw: string, what: string): string {
+export function decodeQueryPart(raw: string, what: string): string {
   try {
     return decodeURIComponent(raw.replace(/\+/g, ' '));
   } catch {
@@ -157,7 +165,9 @@ export function isMetaParam(name: string): boolean {
 /**
  * `meta.<key>=<value>` pairs as `filter.meta`, or `undefined` when there are
  * none. Built with `Object.fromEntries`, so a key like `__proto__` is a plain
- * own property rather than a prototype change.
+ * own property rather than a prototype change. Over the contract's limits
+ * (`MAX_META_FILTERS` filters, keys and values up to `MAX_META_FILTER_LENGTH`
+ * characters: every store matches each job against each filter) → 400.
  */
 export function parseMeta(params: Map<string, string>): Record<string, string> | undefined {
   const entries: Array<[string, string]> = [];
@@ -167,7 +177,11 @@ export function parseMeta(params: Map<string, string>): Record<string, string> |
     if (key === '') throw badRequest('meta filters need a key: meta.<key>=<value>');
     entries.push([key, decodeQueryPart(raw, `meta.${key}`)]);
   }
-  return entries.length > 0 ? Object.fromEntries(entries) : undefined;
+  if (entries.length === 0) return undefined;
+  const meta = Object.fromEntries(entries);
+  const problem = metaFilterProblem(meta);
+  if (problem) throw badRequest(problem);
+  return meta;
 }
 
 /** Parses the list parameters (`status`, `limit`, `cursor`, `meta.*`) into a filter with its limit resolved. */

@@ -93,7 +93,7 @@ const idList = fc.oneof(
   { weight: 1, arbitrary: fc.integer({ min: 99, max: 102 }).map((n) => Array.from({ length: n }, (_, i) => `j${i}`).join(',')) },
 );
 const paramName = fc.oneof(
-  { weight: 6, arbitrary: fc.constantFrom('ids', 'status', 'limit', 'cursor', 'meta.projectId', 'meta.', 'meta.__proto__', 'meta.constructor', 'foo', '', 'IDS', 'ids%5B%5D', '%zz', 'meta%2EprojectId') },
+  { weight: 6, arbitrary: fc.constantFrom('ids', 'status', 'limit', 'cursor', 'meta.projectId', 'meta.', 'meta.__proto__', 'meta.constructor', 'id', 'action', 'foo', '', 'IDS', 'ids%5B%5D', '%zz', 'meta%2EprojectId') },
   { weight: 1, arbitrary: garbage },
 );
 const paramValue = fc.oneof(
@@ -249,6 +249,11 @@ async function checkAnswer(spec: RequestSpec, setupResult: ReturnType<typeof set
     expect(counts.processing, context).toBeLessThanOrEqual(processing);
     const filtered = [...new URLSearchParams(url.search).keys()].some((name) => name.startsWith('meta.')); // also meta%2Ekey
     if (!filtered) expect(counts, context).toEqual({ pending, processing });
+  } else if (rest === '' && url.searchParams.has('id')) {
+    // The query form of the per-job routes: GET {base}?id=…, POST {base}?id=…&action=….
+    const job = parseJob(json);
+    mine(job);
+    expect(job.id, context).toBe(url.searchParams.get('id'));
   } else if (rest === '') {
     if (json !== null && typeof json === 'object' && 'missing' in json) {
       const batch = parseJobBatch(json);
