@@ -5,7 +5,7 @@ import { parseBatchEnvelope, parseJob } from './parseJob';
 import { isValidJobId, MAX_IDS_PER_REQUEST } from './restContract';
 import type { Job } from './types';
 import { jittered, retryAfterOf, retryDelay, timerDelay } from './watcher/backoff';
-import { COALESCE_MS, createSharedClocks } from './watcher/clock';
+import { COALESCE_MS, createFirstReadPlanner, createSharedClocks, FIRST_READ_WINDOW_MS } from './watcher/clock';
 import { EMPTY_SNAPSHOT, mapCache, newEntry, toJobError, type Entry, type Read, type Registration } from './watcher/entry';
 import { browserEnvironment } from './watcher/environment';
 import {
@@ -73,6 +73,9 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
   let hiddenPollInterval: number | false = false;
   /** How many entries have a read planned (`dueAt` set). */
   let planned = 0;
+  const firstReads = createFirstReadPlanner();
+  /** No read goes out before this time (ms): the latest `Retry-After` asked for it, whatever the trigger. */
+  let quietUntil = -Infinity;
 
   const now = () => Date.now();
 
@@ -208,6 +211,8 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
 
   /** Plans the entry's next read at `dueAt`, optionally on the shared clock of `group`. */
   function plan(entry: Entry, dueAt: number | null, group: number | null = null): void {
+    // Retry-After outranks every trigger (a refresh, visible again, back online, a remount).
+    if (dueAt !== null && dueAt < quietUntil) dueAt = quietUntil;
     if (entry.group !== group) {
       if (entry.group !== null) clocks.leave(entry.group);
       if (group !== null) clocks.join(group, dueAt ?? now());
@@ -239,15 +244,23 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
     plan(entry, clocks.next(interval, now()), interval);
   }
 
-  /** The first read of a newly watched job: at once, or with the next round of its interval. */
+  /**
+   * The first read of a newly watched job: within one batching window, not at
+   * the next tick of its interval's clock (later polls follow the clock). A
+   * round already planned within the window takes it along; otherwise it goes
+   * at once, or with the next first-read round when one went out less than a
+   * window ago, so mounts spread over time cost one read per window, not one each.
+   */
   function scheduleFirst(entry: Entry): void {
     const interval = entry.live ? false : intervalOf(entry);
-    if (interval === false) return plan(entry, now());
     // Just read (a list row, a push): no need to read it again before its interval is up.
-    if (entry.job && entry.freshAt !== null && now() - entry.freshAt < interval) return schedule(entry);
-    const tick = clocks.first(interval, now());
-    if (tick === null) return plan(entry, now());
-    plan(entry, tick, interval);
+    if (interval !== false && entry.job && entry.freshAt !== null && now() - entry.freshAt < interval) return schedule(entry);
+    const t = now();
+    let soonest = Infinity;
+    for (const other of entries.values()) {
+      if (other.dueAt !== null && other.dueAt >= t && other.dueAt < soonest) soonest = other.dueAt;
+    }
+    plan(entry, soonest <= t + FIRST_READ_WINDOW_MS ? soonest : firstReads(t));
   }
 
   /** Re-arms the single timer for the earliest due read, once per tick however many plans changed. */
@@ -285,11 +298,13 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
     const due: Entry[] = [];
     for (const entry of entries.values()) {
       if (entry.dueAt === null || entry.dueAt > t) continue;
-      const readable = mayRead(entry);
-      if (!readable || isPaused(entry)) {
+      const forced = entry.forced;
+      entry.forced = false;
+      const readable = forced ? !entry.read && !isTerminal(entry.job) : mayRead(entry);
+      if (!readable || (!forced && isPaused(entry))) {
         plan(entry, null);
         settleWaiters(entry);
-        if (readable) {
+        if (readable && !forced) {
           // Paused: read as soon as the pause ends.
           entry.missedPoll = true;
           publish(entry);
@@ -380,6 +395,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
         } else {
           entry.failures += 1;
           entry.retryAfterMs = retryAfterOf(problem);
+          holdOff(entry.retryAfterMs);
         }
       }
       if (isTerminal(entry.job)) stopPush(entry);
@@ -395,6 +411,11 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
       publish(entry);
       dropIfUnused(entry);
     }
+  }
+
+  /** Keeps every read (and new push subscription) back for `ms`: the server asked for it with `Retry-After`. */
+  function holdOff(ms: number): void {
+    if (ms > 0) quietUntil = Math.max(quietUntil, now() + ms);
   }
 
   function settleWaiters(entry: Entry): void {
@@ -430,6 +451,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
     plan(entry, null);
     abandonRead(entry);
     entry.missedPoll = false;
+    entry.forced = false;
     stopPush(entry);
     settleWaiters(entry);
   }
@@ -477,6 +499,14 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
     unsubscribe?.();
   }
 
+  /** Subscribes again in `ms` if the job is still watched then. */
+  function retryPush(entry: Entry, ms: number): void {
+    entry.pushTimer = setTimeout(() => {
+      entry.pushTimer = null;
+      if (isWatched(entry)) startPush(entry);
+    }, timerDelay(ms));
+  }
+
   /** Follows a change of the registrations' `live` options. */
   function syncPush(entry: Entry): void {
     if (wantsPush(entry)) startPush(entry);
@@ -491,6 +521,8 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
   /** Subscribes when push is wanted and possible; a failed subscription falls back to polling and retries with backoff. */
   function startPush(entry: Entry): void {
     if (entry.unsubscribe || entry.pushTimer !== null || !wantsPush(entry)) return;
+    // A new subscription is a request too: it waits for Retry-After like the reads.
+    if (now() < quietUntil) return retryPush(entry, quietUntil - now());
     let closed = false;
     let unsubscribe: (() => void) | undefined;
     const close = () => {
@@ -514,13 +546,8 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
         return;
       }
       entry.pushFailures += 1;
-      entry.pushTimer = setTimeout(
-        () => {
-          entry.pushTimer = null;
-          if (isWatched(entry)) startPush(entry);
-        },
-        jittered(1000, entry.pushFailures, random),
-      );
+      holdOff(retryAfterOf(error));
+      retryPush(entry, jittered(1000, entry.pushFailures, random));
       // Back to the normal interval until push recovers; read now if we were relying on push.
       if (wasLive) void readSoon(entry);
       else if (isIdle(entry)) schedule(entry);
@@ -672,8 +699,14 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
       // An explicit refresh reads even a job nobody watches (e.g. a disabled hook's refetch).
       if (entry.read) return entry.read.promise;
       const done = nextRead(entry);
-      plan(entry, null);
-      read([entry]);
+      if (now() < quietUntil) {
+        // Held back by Retry-After like every other read; then read as asked.
+        entry.forced = true;
+        plan(entry, quietUntil, entry.group);
+      } else {
+        plan(entry, null);
+        read([entry]);
+      }
       return done;
     },
     ingest(job) {

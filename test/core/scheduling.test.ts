@@ -128,23 +128,8 @@ describe('aligned scheduling (semantic 7)', () => {
     expect(reads.every((c) => (c.args[0] as string[]).length === 50)).toBe(true);
   });
 
-  it('reads a job joining a running interval with the next round of that interval', async () => {
-    const backend = createMemoryJobBackend();
-    const watcher = createJobWatcher({ client: pollingClient(backend), environment: null });
-    const first = backend.create().id;
-    watcher.watch(first);
-    await vi.advanceTimersByTimeAsync(0);
-    const start = Date.now();
-    await vi.advanceTimersByTimeAsync(500);
-    const second = backend.create().id;
-    watcher.watch(second);
-    await vi.advanceTimersByTimeAsync(1000);
-    expect(watcher.getSnapshot(second).job).toBeUndefined();
-    await vi.advanceTimersByTimeAsync(500);
-    expect(Date.now() - start).toBe(2000);
-    expect(watcher.getSnapshot(second).job?.status).toBe('pending');
-    expect(callsOf(backend, 'getStatuses').map((c) => c.args[0])).toEqual([[first, second]]);
-  });
+  // A job joining a running interval is read within one batching window, then follows its clock:
+  // see 'reads a job joining a running interval within 50 ms…' in precedence.test.ts (semantic 12).
 
   it('keeps a per-job interval function: a slower round for pending jobs, a faster one for processing jobs', async () => {
     const backend = createMemoryJobBackend();

@@ -21,8 +21,6 @@ export interface SharedClocks {
    * mounted at different moments converge on one round per interval.
    */
   next(interval: number, t: number): number;
-  /** The clock's first tick at or after `t`, or `null` when nobody follows the clock of `interval`. */
-  first(interval: number, t: number): number | null;
 }
 
 /** Creates the shared clocks of one watcher (no module-level state). */
@@ -42,10 +40,6 @@ export function createSharedClocks(): SharedClocks {
       const clock = clocks.get(interval);
       if (!clock || interval === 0) return t + interval;
       return clock.anchor + Math.ceil((t + interval / 2 - clock.anchor) / interval) * interval;
-    },
-    first(interval, t) {
-      const clock = clocks.get(interval);
-      return clock ? clock.anchor + Math.max(0, Math.ceil((t - clock.anchor) / interval)) * interval : null;
     },
   };
 }

@@ -39,6 +39,8 @@ export interface Entry {
   freshAt: number | null;
   /** The job shown is an unconfirmed guess (a silent replace). */
   optimistic: boolean;
+  /** An explicit refresh held back by `Retry-After`: read when due, watched or not, paused or not. */
+  forced: boolean;
   /** The push subscription's unsubscribe function, while subscribed. */
   unsubscribe: (() => void) | null;
   /** Push delivered since (re)subscribing: polling may drop to the safety interval. */
@@ -73,6 +75,7 @@ export function newEntry(id: string, job: Job | undefined, freshAt: number | nul
     missedPoll: false,
     freshAt,
     optimistic: false,
+    forced: false,
     unsubscribe: null,
     live: false,
     pushFailures: 0,
