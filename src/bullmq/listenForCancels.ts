@@ -1,5 +1,5 @@
 import type { Worker } from 'bullmq';
-import { CANCEL_STREAM } from './createBullMQJobStore';
+import { CANCEL_STREAM } from './cancelMarkers';
 
 /** What {@link listenForCancels} returns. */
 export interface CancelListener {

@@ -1,0 +1,146 @@
+import type { Job as BullJob, Queue } from 'bullmq';
+import { JobRequestError } from '../core/errors';
+import { matchesMetaFilter } from '../core/restContract';
+import type { JobFilter, JobPage, JobState, JobStoreRequestOptions, PendingCount } from '../core/types';
+import { markerEntry, underCancel, type CancelMarkers } from './cancelMarkers';
+import { ALL_STATES, BULL_STATES_OF, compareIds, newestFirst, type BullState, type Entry } from './jobMapping';
+
+const DEFAULT_LIMIT = 20;
+/** At most this many jobs per page (and ids per batch). */
+export const MAX_LIMIT = 100;
+
+/** A 400 `bad_request`. */
+export const badRequest = (message: string) => new JobRequestError(400, 'bad_request', message);
+
+/** UTF-8 text as base64url (no Node `Buffer`, so the entry runs on edge runtimes too). */
+function toBase64Url(text: string): string {
+  let binary = '';
+  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
+  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+function fromBase64Url(value: string): string {
+  const binary = atob(value.replace(/-/g, '+').replace(/_/g, '/'));
+  return new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
+}
+
+/** A list cursor: the last entry of a page, by creation time and id. */
+export function encodeCursor(entry: Entry): string {
+  return toBase64Url(JSON.stringify([entry.createdAtMs, entry.job.id]));
+}
+
+/** Reads a list cursor; 400 when it is not one. */
+export function decodeCursor(cursor: string): { createdAtMs: number; id: string } {
+  try {
+    if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw new Error('not base64url');
+    const value: unknown = JSON.parse(fromBase64Url(cursor));
+    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'number' && typeof value[1] === 'string') {
+      return { createdAtMs: value[0], id: value[1] };
+    }
+  } catch {
+    // falls through to the 400 below
+  }
+  throw badRequest('Malformed cursor');
+}
+
+/** A list filter, checked: the page size, the statuses wanted and where the page starts. */
+export interface ListQuery {
+  wanted: JobState[];
+  limit: number;
+  after: { createdAtMs: number; id: string } | null;
+  meta: Record<string, string> | undefined;
+}
+
+/** Checks a list filter; 400 for a bad limit, status or cursor. */
+export function parseListFilter(filter: JobFilter | undefined): ListQuery {
+  const { status, meta, cursor, limit = DEFAULT_LIMIT } = filter ?? {};
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
+    throw badRequest(`limit must be an integer from 1 to ${MAX_LIMIT}`);
+  }
+  const statuses = status === undefined ? [] : ([] as JobState[]).concat(status);
+  for (const state of statuses) {
+    if (!ALL_STATES.includes(state)) throw badRequest(`Unknown status "${String(state)}"`);
+  }
+  const after = cursor === undefined ? null : decodeCursor(cursor);
+  return { wanted: statuses.length === 0 ? ALL_STATES : statuses, limit, after, meta };
+}
+
+/** Whether `entry` comes after the cursor position `after` (newest first). */
+export function isAfter(entry: Entry, after: ListQuery['after']): boolean {
+  return (
+    !after ||
+    entry.createdAtMs < after.createdAtMs ||
+    (entry.createdAtMs === after.createdAtMs && compareIds(entry.job.id, after.id) < 0)
+  );
+}
+
+/** What the full-scan lists read with. */
+export interface ScanOptions {
+  queue: Queue;
+  markers: CancelMarkers;
+  toEntry(bjob: BullJob, state: BullState): Entry;
+}
+
+/**
+ * Lists and counts by reading every job of the requested states (and every cancel marker):
+ * O(n) in the queue's size per call.
+ */
+export function createScanLists({ queue, markers, toEntry }: ScanOptions) {
+  /** Every job of the given states (with markers), deduplicated; O(n). */
+  async function readAll(states: JobState[]): Promise<Entry[]> {
+    const bullStates = states.flatMap((state) => BULL_STATES_OF[state]);
+    const [marks, ...lists] = await Promise.all([
+      markers.readAll(),
+      ...bullStates.map(async (state) => ({ state, jobs: (await queue.getJobs([state])) as BullJob[] })),
+    ]);
+    const seen = new Set<string>();
+    const entries: Entry[] = [];
+    for (const [id, marker] of marks) {
+      if (marker.pending) continue;
+      seen.add(id);
+      if (states.includes('cancelled')) entries.push(markerEntry(marker));
+    }
+    for (const { state, jobs } of lists) {
+      for (const bjob of jobs) {
+        if (!bjob || bjob.id === undefined || seen.has(String(bjob.id))) continue;
+        const id = String(bjob.id);
+        seen.add(id);
+        const marker = marks.get(id);
+        const entry = marker ? underCancel(marker, toEntry(bjob, state)) : toEntry(bjob, state);
+        if (entry && states.includes(entry.job.status)) entries.push(entry);
+      }
+    }
+    // A cancel under way whose job is in none of the lists read: cancelled when it is gone or
+    // failed (as `readEntry` says), else it belongs to a list not asked for.
+    for (const [id, marker] of marks) {
+      if (!marker.pending || seen.has(id) || !states.includes('cancelled')) continue;
+      const state = await queue.getJobState(id);
+      if (state === 'unknown' || state === 'failed') entries.push(markerEntry(marker));
+    }
+    return entries;
+  }
+
+  async function list(query: ListQuery, o: JobStoreRequestOptions): Promise<JobPage> {
+    const { wanted, limit, after, meta } = query;
+    const matching = (await readAll(wanted))
+      .filter((entry) => entry.owner !== null && entry.owner === o.owner)
+      .filter((entry) => wanted.includes(entry.job.status) && matchesMetaFilter(entry.job.meta, meta))
+      .filter((entry) => isAfter(entry, after))
+      .sort(newestFirst);
+    const page = matching.slice(0, limit);
+    const last = page[page.length - 1];
+    return { jobs: page.map((entry) => entry.job), nextCursor: matching.length > limit && last ? encodeCursor(last) : null };
+  }
+
+  async function getPendingCount(filter: Pick<JobFilter, 'meta'>, o: JobStoreRequestOptions): Promise<PendingCount> {
+    const counts: PendingCount = { pending: 0, processing: 0 };
+    for (const entry of await readAll(['pending', 'processing'])) {
+      if (entry.owner === null || entry.owner !== o.owner || !matchesMetaFilter(entry.job.meta, filter?.meta)) continue;
+      if (entry.job.status === 'pending') counts.pending++;
+      else if (entry.job.status === 'processing') counts.processing++;
+    }
+    return counts;
+  }
+
+  return { list, getPendingCount };
+}
