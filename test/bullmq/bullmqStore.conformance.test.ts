@@ -65,8 +65,8 @@ describeJobStoreConformance('createBullMQJobStore (BullMQ on Redis)', async () =
   return {
     store,
     controls: {
-      create: async ({ owner, meta }) => {
-        const job = await queue.add('job', { owner, meta }, { delay: FAR_FUTURE_MS });
+      create: async ({ owner, meta, id }) => {
+        const job = await queue.add('job', { owner, meta }, { delay: FAR_FUTURE_MS, ...(id === undefined ? {} : { jobId: id }) });
         return String(job.id);
       },
       start: async (id) => void (await start(id)),
