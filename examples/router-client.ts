@@ -21,15 +21,22 @@ export function trpcJobClient(trpc: TrpcJobRouter): JobClient {
 
 // A REST API with routes of its own. Throw JobNotFoundError on 404 so watching stops.
 export function restJobClient(baseUrl: string): JobClient {
-  const get = async (path: string, signal?: AbortSignal) => {
-    const response = await fetch(baseUrl + path, { signal });
-    if (response.status === 404) throw new JobNotFoundError(path.split('/').pop() ?? path);
+  const get = async (path: string, signal: AbortSignal | undefined, notFoundId?: string) => {
+    // `signal ?? null`: RequestInit takes null, not undefined, under exactOptionalPropertyTypes.
+    const response = await fetch(baseUrl + path, { signal: signal ?? null });
+    if (response.status === 404 && notFoundId !== undefined) throw new JobNotFoundError(notFoundId);
     if (!response.ok) throw new Error(`GET ${path} answered ${response.status}`);
     return response.json();
   };
   return {
-    getStatus: (id, o) => get(`/jobs/${encodeURIComponent(id)}`, o?.signal),
-    list: (filter = {}, o) => get(`/jobs?status=${[filter.status ?? []].flat().join(',')}`, o?.signal),
+    getStatus: (id, o) => get(`/jobs/${encodeURIComponent(id)}`, o?.signal, id),
+    list: (filter = {}, o) => {
+      const query = new URLSearchParams();
+      if (filter.status !== undefined) query.set('status', [filter.status].flat().join(','));
+      if (filter.cursor !== undefined) query.set('cursor', filter.cursor);
+      if (filter.limit !== undefined) query.set('limit', String(filter.limit));
+      return get(`/jobs?${query}`, o?.signal);
+    },
     getPendingCount: (_filter, o) => get('/jobs/pending-count', o?.signal),
   };
 }

@@ -1,14 +1,17 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fireEvent, render, renderHook, screen } from '@testing-library/react';
+import { dehydrate, HydrationBoundary, QueryClient } from '@tanstack/react-query';
+import { act, fireEvent, render, renderHook, screen } from '@testing-library/react';
 import type { ReactNode } from 'react';
-import { JobClientProvider, JobNotFoundError, useJobStatus } from 'jobwatch';
+import { JobClientProvider, JobNotFoundError, JobProgress, JobStatus, useJobStatus } from 'jobwatch';
+import { jobStatusQueryOptions } from 'jobwatch/core';
 import { createMemoryJobBackend, imageGeneration } from 'jobwatch/testing';
 import { ExportStatus } from '../examples/custom-status';
 import { ProjectHistory } from '../examples/history';
 import { GenerationProgress } from '../examples/progress';
 import { Generations } from '../examples/tracked';
-import { App } from '../examples/quick-start';
+import { App } from '../examples/App';
+import { Providers } from '../examples/rsc-providers';
 import { restJobClient, trpcJobClient } from '../examples/router-client';
 import { jobStore } from '../examples/app-deps';
 import { GET, POST } from '../examples/next-route';
@@ -31,7 +34,11 @@ describe('README', () => {
   });
 
   it.each([
-    'quick-start.tsx',
+    'App.tsx',
+    'main.tsx',
+    'main-msw.tsx',
+    'rsc-page.tsx',
+    'rsc-providers.tsx',
     'custom-status.tsx',
     'router-client.ts',
     'job-status.test.tsx',
@@ -47,6 +54,33 @@ describe('README', () => {
     'bullmq-worker.ts',
   ])('quotes examples/%s verbatim', (file) => {
     expect(readme).toContain(example(file));
+  });
+
+  it('quick start: main.tsx runs as it is — Generate starts a scripted job on the in-memory backend, followed to Completed', async () => {
+    const container = document.createElement('div');
+    container.id = 'root';
+    document.body.append(container);
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    try {
+      await act(async () => {
+        await import('../examples/main');
+      });
+      const status = screen.getByRole('status');
+      expect(container.contains(status)).toBe(true);
+      expect(status.textContent).toBe('');
+
+      fireEvent.click(screen.getByRole('button', { name: 'Generate image' }));
+      await advance(0);
+      expect(status.getAttribute('data-state')).toBe('pending');
+      await advance(3000);
+      expect(status.textContent).toContain('Processing (updating…)');
+      await advance(8000);
+      expect(status.getAttribute('data-state')).toBe('completed');
+      expect(log).toHaveBeenCalledWith('Image ready: refresh the gallery here');
+      expect(log).toHaveBeenCalledTimes(1);
+    } finally {
+      container.remove();
+    }
   });
 
   it('quick start: Generate creates a job that JobStatus follows to completion, then the images refresh', async () => {
@@ -197,10 +231,61 @@ describe('README', () => {
     expect(await cancel.json()).toMatchObject({ status: 'cancelled' });
   });
 
+  it('SSR recipe: Providers and HydrationBoundary show a prefetched finished job at once, and the browser never asks for it', async () => {
+    const backend = createMemoryJobBackend();
+    backend.create({ id: 'done', owner: 'u1' });
+    backend.complete('done', { url: '/images/done.png' });
+    const server = new QueryClient();
+    await server.prefetchQuery(jobStatusQueryOptions({ getStatus: (id, o) => backend.getStatus(id, { ...o, owner: 'u1' }) }, 'done'));
+    const state = JSON.parse(JSON.stringify(dehydrate(server))); // what crosses the wire
+    server.clear();
+
+    const fetch = vi.fn(async () => new Response('{}', { status: 500 }));
+    vi.stubGlobal('fetch', fetch);
+    try {
+      const { unmount } = render(
+        <Providers>
+          <HydrationBoundary state={state}>
+            <JobStatus jobId="done" detailed />
+            <JobProgress jobId="done" />
+          </HydrationBoundary>
+        </Providers>,
+      );
+      expect(screen.getByRole('status').textContent).toBe('Completed');
+      expect(screen.getByRole('progressbar').getAttribute('aria-valuenow')).toBe('100');
+      await advance(10_000);
+      expect(fetch).not.toHaveBeenCalled();
+      unmount();
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
+  it('router mapping: the REST client passes the signal on, builds the list query, and reads its own routes', async () => {
+    const fetch = vi.fn(async (_url: string, _init?: RequestInit) => Response.json({ jobs: [], nextCursor: null }));
+    vi.stubGlobal('fetch', fetch);
+    try {
+      const client = restJobClient('https://api.example.test');
+      const controller = new AbortController();
+      await client.list({ status: ['pending', 'processing'], limit: 10 }, { signal: controller.signal });
+      expect(fetch).toHaveBeenLastCalledWith('https://api.example.test/jobs?status=pending%2Cprocessing&limit=10', { signal: controller.signal });
+      await client.list();
+      expect(fetch).toHaveBeenLastCalledWith('https://api.example.test/jobs?', { signal: null });
+      await client.getPendingCount();
+      expect(fetch).toHaveBeenLastCalledWith('https://api.example.test/jobs/pending-count', { signal: null });
+      await client.getStatus('a/b');
+      expect(fetch).toHaveBeenLastCalledWith('https://api.example.test/jobs/a%2Fb', { signal: null });
+    } finally {
+      vi.unstubAllGlobals();
+    }
+  });
+
   it('router mapping: the REST client turns a 404 into JobNotFoundError', async () => {
     vi.stubGlobal('fetch', vi.fn(async () => new Response('{}', { status: 404 })));
     try {
-      await expect(restJobClient('https://api.example.test').getStatus('gone')).rejects.toBeInstanceOf(JobNotFoundError);
+      const error = await restJobClient('https://api.example.test').getStatus('gone/1').catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(JobNotFoundError);
+      expect(error).toMatchObject({ jobId: 'gone/1' });
     } finally {
       vi.unstubAllGlobals();
     }

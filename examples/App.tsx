@@ -1,3 +1,4 @@
+// App.tsx — your page; main.tsx below renders it.
 import { useState } from 'react';
 import { JobClientProvider, JobStatus, PendingJobsBadge, type JobClient } from 'jobwatch';
 import 'jobwatch/styles.css';
