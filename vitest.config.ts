@@ -5,6 +5,7 @@ import { storybookTest } from '@storybook/addon-vitest/vitest-plugin';
 import react from '@vitejs/plugin-react';
 import { playwright } from '@vitest/browser-playwright';
 import { configDefaults, defineConfig } from 'vitest/config';
+import { findChromium } from './test/setup/findTools.mjs';
 
 const dirname = path.dirname(fileURLToPath(import.meta.url));
 
@@ -14,6 +15,7 @@ const packageAliases = [
   { find: /^jobwatch\/core$/, replacement: path.join(dirname, 'src/core/index.ts') },
   { find: /^jobwatch\/testing$/, replacement: path.join(dirname, 'src/testing/index.ts') },
   { find: /^jobwatch\/server$/, replacement: path.join(dirname, 'src/server/index.ts') },
+  { find: /^jobwatch\/server\/node$/, replacement: path.join(dirname, 'src/server/node.ts') },
   { find: /^jobwatch\/msw$/, replacement: path.join(dirname, 'src/msw/index.ts') },
   { find: /^jobwatch\/bullmq$/, replacement: path.join(dirname, 'src/bullmq/index.ts') },
   { find: /^jobwatch\/styles\.css$/, replacement: path.join(dirname, 'src/styles.css') },
@@ -25,13 +27,17 @@ const packageAliases = [
 const ifInstalled = (pkg: string, ids: string[]): string[] =>
   existsSync(path.join(dirname, 'node_modules', pkg, 'package.json')) ? ids : [];
 
-/** Headless Debian Chromium (apt-get install chromium); browsers are never downloaded. A new object per project: vitest names its instances in place. */
+/**
+ * Headless Debian Chromium (apt-get install chromium); browsers are never downloaded. Found as the
+ * pretest check (test/setup/ensureTools.mjs) finds it: CHROMIUM_PATH, else PATH and the usual places.
+ * A new object per project: vitest names its instances in place.
+ */
 const chromium = () => ({
   enabled: true,
   headless: true,
   provider: playwright({
     launchOptions: {
-      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      executablePath: findChromium() ?? '/usr/bin/chromium',
       // Needed to run as root in containers; the rest keeps Chromium quiet and offline.
       args: [
         '--no-sandbox',

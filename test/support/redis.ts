@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { findRedisServer } from '../setup/findTools.mjs';
 
 /** A real Redis server (Debian's redis-server) on a unix socket in a temp dir. */
 export interface TestRedis {
@@ -9,8 +10,12 @@ export interface TestRedis {
   socket: string;
   /** Stops the server and removes its directory. */
   stop(): Promise<void>;
-  /** Kills the server (clients lose their connections) and leaves its directory. */
-  kill(): Promise<void>;
+  /** Kills the server (clients lose their connections; default SIGTERM, or SIGKILL: no goodbye at all) and leaves its directory. */
+  kill(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
+  /** Freezes the server (SIGSTOP): connections stay open, nothing is answered, until `resume()`. */
+  pause(): void;
+  /** Lets a paused server go on (SIGCONT). */
+  resume(): void;
   /** Starts a server again on the same socket (empty: nothing is persisted). */
   restart(): Promise<void>;
 }
@@ -22,12 +27,15 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * Fails with an install hint when redis-server is missing: these tests never mock Redis.
  */
 export async function startRedis(): Promise<TestRedis> {
+  // Found as the pretest check (test/setup/ensureTools.mjs) finds it: REDIS_SERVER_PATH, else PATH, /usr/bin, /usr/sbin, …
+  const redisServer = findRedisServer() ?? 'redis-server';
   try {
-    execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
+    execFileSync(redisServer, ['--version'], { stdio: 'ignore' });
   } catch {
     throw new Error(
       'redis-server is not installed: the BullMQ store tests need a real Redis. ' +
-        'Install it with `apt-get install -y --no-install-recommends redis-server` (.ci/run does).',
+        'Install it with `apt-get install -y --no-install-recommends redis-server` (npm test\'s pretest does, as root), ' +
+        'or give its path: REDIS_SERVER_PATH=/path/to/redis-server.',
     );
   }
   const dir = mkdtempSync(path.join(tmpdir(), 'jobwatch-redis-'));
@@ -35,7 +43,7 @@ export async function startRedis(): Promise<TestRedis> {
   const pidFile = path.join(dir, 'r.pid');
 
   async function launch(): Promise<void> {
-    execFileSync('redis-server', [
+    execFileSync(redisServer, [
       '--port', '0',
       '--unixsocket', socket,
       '--save', '',
@@ -51,11 +59,14 @@ export async function startRedis(): Promise<TestRedis> {
     }
   }
 
-  async function kill(): Promise<void> {
+  const pidOf = (): number => Number(readFileSync(pidFile, 'utf8').trim());
+
+  async function kill(signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
     if (!existsSync(pidFile)) return;
-    const pid = Number(readFileSync(pidFile, 'utf8').trim());
+    const pid = pidOf();
     try {
-      process.kill(pid, 'SIGTERM');
+      process.kill(pid, 'SIGCONT'); // a paused server could not act on SIGTERM
+      process.kill(pid, signal);
     } catch {
       // already gone
     }
@@ -76,6 +87,8 @@ export async function startRedis(): Promise<TestRedis> {
   return {
     socket,
     kill,
+    pause: () => void (existsSync(pidFile) && process.kill(pidOf(), 'SIGSTOP')),
+    resume: () => void (existsSync(pidFile) && process.kill(pidOf(), 'SIGCONT')),
     restart: async () => {
       await kill();
       await launch();
