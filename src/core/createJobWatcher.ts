@@ -387,6 +387,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
       if (!problem) {
         clearError(entry);
         accept(entry, job!);
+        answered(entry);
       } else {
         entry.error = problem;
         if (isFatalJobError(problem)) {
@@ -486,6 +487,13 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
     return true;
   }
 
+  /** The entry's job was just confirmed by the server: the first time since it is watched, say so. */
+  function answered(entry: Entry): void {
+    if (entry.answered || !isWatched(entry) || !entry.job) return;
+    entry.answered = true;
+    options.onJobFirstSeen?.(entry.job);
+  }
+
   // ---- push ---------------------------------------------------------------
 
   function stopPush(entry: Entry): void {
@@ -573,6 +581,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
           entry.live = true;
           if (entry.error && !entry.fatal) entry.error = null;
           const changed = accept(entry, job);
+          answered(entry);
           if (isTerminal(entry.job)) stop(entry);
           else if ((becameLive || changed) && !entry.read) schedule(entry);
           publish(entry);
@@ -633,6 +642,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
       stopEnvironment = env()?.subscribe(onEnvironmentChange) ?? null;
     }
     if (first) {
+      entry.answered = false;
       entry.releaseCache = cache.retain?.(id) ?? null;
       if (!entry.starting) {
         entry.starting = true;

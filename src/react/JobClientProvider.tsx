@@ -73,20 +73,25 @@ function makeWatcher(
 ): { queryClient: QueryClient; scope: string | undefined; keys: JobKeys; watcher: JobWatcher } {
   let countsRefreshQueued = false;
   const keys = createJobKeys(scope);
+  // A job that appears, starts, finishes or leaves changes the active counts:
+  // refresh them now rather than at the next tick, so badges agree with
+  // statuses. Changes arriving together cost one refresh.
+  const refreshCounts = () => {
+    if (countsRefreshQueued) return;
+    countsRefreshQueued = true;
+    queueMicrotask(() => {
+      countsRefreshQueued = false;
+      void queryClient.invalidateQueries({ queryKey: keys.counts() });
+    });
+  };
   const watcher = createJobWatcher({
     client,
     cache: queryClientJobCache(queryClient, keys),
     onJobStatusChange(_job, previous) {
-      // A job that starts, finishes or leaves changes the active counts: refresh
-      // them now rather than at the next tick, so badges agree with statuses.
-      // Changes arriving together cost one refresh.
-      if (!previous || countsRefreshQueued) return;
-      countsRefreshQueued = true;
-      queueMicrotask(() => {
-        countsRefreshQueued = false;
-        void queryClient.invalidateQueries({ queryKey: keys.counts() });
-      });
+      if (previous) refreshCounts();
     },
+    // A job just started is seen first with its first answer: counts read before it existed miss it.
+    onJobFirstSeen: refreshCounts,
     onJobSettled(job) {
       onJobSettled.current?.(job);
     },

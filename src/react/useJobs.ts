@@ -128,8 +128,12 @@ export function useJobs<TResult = unknown>(
   const query = useInfiniteQuery(
     {
       queryKey: keys.list(key),
-      queryFn: async ({ pageParam, signal }) =>
-        parseJobPage(await client.list(pageParam === null ? key : { ...key, cursor: pageParam }, { signal })),
+      queryFn: async ({ pageParam, signal }) => {
+        const page = parseJobPage(await client.list(pageParam === null ? key : { ...key, cursor: pageParam }, { signal }));
+        // Into the watcher (and its cache) before the rows render: a JobStatus for a row shows it at once.
+        for (const job of page.jobs) watcher.ingest(job);
+        return page;
+      },
       initialPageParam: null as string | null,
       getNextPageParam: (page) => page.nextCursor,
       enabled,
@@ -184,13 +188,14 @@ export function useJobs<TResult = unknown>(
 
   const handlesRef = useRef(new Map<string, WatchHandle>());
 
-  // Offers the list's active rows to the watcher. This runs after the
-  // subscriptions above exist, so the rows count as fresh and are not read
-  // again at once. A refetch that shows a watched row finished settles it
-  // without another read.
+  // Offers every row to the watcher. This runs after the subscriptions above
+  // exist, so active rows count as fresh and are not read again at once, and
+  // finished rows are in the cache: a `JobStatus` rendered for one (the
+  // history example) shows it without a read (semantic 13). A refetch that
+  // shows a watched row finished settles it without another read.
   useEffect(() => {
     if (!enabled) return;
-    for (const row of rows) if (!isTerminal(row) || handlesRef.current.has(row.id)) watcher.ingest(row);
+    for (const row of rows) watcher.ingest(row);
   }, [watcher, rows, enabled]);
 
   // Watches exactly the rows that are active now; a row that settles or leaves is released alone.

@@ -39,6 +39,8 @@ export interface Entry {
   freshAt: number | null;
   /** The job shown is an unconfirmed guess (a silent replace). */
   optimistic: boolean;
+  /** An answer (a read or a push) arrived since the job started being watched. */
+  answered: boolean;
   /** An explicit refresh held back by `Retry-After`: read when due, watched or not, paused or not. */
   forced: boolean;
   /** The push subscription's unsubscribe function, while subscribed. */
@@ -76,6 +78,7 @@ export function newEntry(id: string, job: Job | undefined, freshAt: number | nul
     freshAt,
     optimistic: false,
     forced: false,
+    answered: false,
     unsubscribe: null,
     live: false,
     pushFailures: 0,

@@ -42,6 +42,12 @@ export interface JobWatcherOptions {
   onJobSettled?: (job: Job) => void;
   /** Called when a watched job is seen in a new status (not on progress alone); `previous` is undefined the first time. */
   onJobStatusChange?: (job: Job, previous: Job | undefined) => void;
+  /**
+   * Called with a watched job's first answer (a read or a push) since it
+   * started being watched, whatever its status and whether or not it changed:
+   * e.g. to refresh counts that may not include a job just started.
+   */
+  onJobFirstSeen?: (job: Job) => void;
   /** Visibility and connectivity source. Default: the browser's `document`/`navigator`; `null` disables pausing. */
   environment?: JobWatcherEnvironment | null;
   /** Source of jitter in [0, 1). Default `Math.random`. */
