@@ -31,6 +31,7 @@ export default defineConfig([
       core: 'src/core/index.ts',
       testing: 'src/testing/index.ts',
       server: 'src/server/index.ts',
+      'server-node': 'src/server/node.ts',
       msw: 'src/msw/index.ts',
       bullmq: 'src/bullmq/index.ts',
     },

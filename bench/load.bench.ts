@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { formatIdList } from 'jobwatch/core';
 import { createJobHandler } from 'jobwatch/server';
 import { createMemoryJobBackend } from 'jobwatch/testing';
-import { toNodeListener } from '../examples/node-server';
+import { toNodeListener } from '../src/server/node';
 
 /**
  * Load run of createJobHandler on a real node:http server (127.0.0.1 only):

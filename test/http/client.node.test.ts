@@ -4,7 +4,8 @@ import type { Socket } from 'node:net';
 import { createFetchJobClient, JobTransportError, type Job } from '../../src/core';
 import { createJobHandler } from '../../src/server';
 import { createMemoryJobBackend, type MemoryJobBackend } from '../../src/testing';
-import { createJobServer, toNodeListener } from '../../examples/node-server';
+import { createJobServer } from '../../examples/node-server';
+import { toNodeListener } from '../../src/server/node';
 import { clientSuite, type ServedBackend } from './clientSuite';
 import { createServer } from 'node:http';
 

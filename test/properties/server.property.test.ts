@@ -294,7 +294,7 @@ describe('createJobHandler under generated requests', () => {
       }),
       { numRuns: RUNS },
     );
-  });
+  }, 60_000);
 
   it(`event streams: well-formed, owner-only, for generated ids and Last-Event-ID (${EVENT_RUNS} runs)`, async () => {
     const eventsSpec = fc.record({
@@ -313,5 +313,5 @@ describe('createJobHandler under generated requests', () => {
       }),
       { numRuns: EVENT_RUNS },
     );
-  });
+  }, 60_000);
 });
