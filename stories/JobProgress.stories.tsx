@@ -9,11 +9,13 @@ import { seedJob, withJobBackend } from './support/jobwatch';
 
 /**
  * `<JobProgress>`: one `role="progressbar"` element with an honest time left
- * in its `aria-valuetext`, on a fresh in-memory backend per story
- * (`parameters.jobwatch`). Ready-made jobs keep their state; scripted ones
- * follow real time. The default stylesheet is on (`.storybook/preview.tsx`
- * imports `src/styles.css`): a grey track, a bar as wide as
- * `--jobwatch-progress`, a sweeping segment while the progress is unknown.
+ * in its `aria-valuetext`, shown below the track as text too ("45%, about 2
+ * minutes left"; `aria-hidden`, so a screen reader hears it once), on a fresh
+ * in-memory backend per story (`parameters.jobwatch`). Ready-made jobs keep
+ * their state; scripted ones follow real time. The default stylesheet is on
+ * (`.storybook/preview.tsx` imports `src/styles.css`): a grey track, a bar as
+ * wide as `--jobwatch-progress`, a sweeping segment while the progress is
+ * unknown, the value text in the muted colour.
  */
 const meta = {
   title: 'Components/JobProgress',
@@ -43,20 +45,37 @@ async function findBar(canvasElement: HTMLElement, state: JobProgressState, name
   return bar;
 }
 
-/** What every bar is: 0 to 100, not a live region, one filled part inside (unless `children` replaced it). */
+/**
+ * What every bar is: 0 to 100, not a live region, one filled part inside its
+ * track, and the value text visible below it, saying what `aria-valuetext` says
+ * (checked now and, for a changing value, each time the play checks it again).
+ */
 async function expectProgressbar(bar: HTMLElement) {
   await expect(bar).toHaveAttribute('aria-valuemin', '0');
   await expect(bar).toHaveAttribute('aria-valuemax', '100');
   await expect(bar).not.toHaveAttribute('aria-live');
   await expect(bar.closest('[aria-live]')).toBeNull();
-  await expect(bar.querySelectorAll('.jobwatch-progress__bar')).toHaveLength(1);
+  await expect(bar.querySelectorAll('.jobwatch-progress__track > .jobwatch-progress__bar')).toHaveLength(1);
+  await expectValueText(bar);
+}
+
+/** The visible value text: shown, muted, below the track, the words of `aria-valuetext`, hidden from screen readers (they hear `aria-valuetext`). */
+async function expectValueText(bar: HTMLElement, text = bar.getAttribute('aria-valuetext')) {
+  const value = bar.querySelector('.jobwatch-progress__value') as HTMLElement;
+  await expect(value).toBeVisible();
+  await expect(value.textContent).toBe(text ?? '');
+  await expect(value).toHaveAttribute('aria-hidden', 'true');
+  await expect(getComputedStyle(value).color).toBe('rgb(75, 85, 99)');
+  const track = bar.querySelector('.jobwatch-progress__track') as HTMLElement;
+  await expect(value.getBoundingClientRect().top).toBeGreaterThanOrEqual(track.getBoundingClientRect().bottom);
 }
 
 /** The filled part is `fraction` of the track's width (once its width transition has run). */
 async function expectFilled(bar: HTMLElement, fraction: number) {
   const fill = bar.querySelector('.jobwatch-progress__bar') as HTMLElement;
+  const track = bar.querySelector('.jobwatch-progress__track') as HTMLElement;
   await waitFor(
-    () => expect(Math.abs(fill.getBoundingClientRect().width - bar.clientWidth * fraction)).toBeLessThanOrEqual(1),
+    () => expect(Math.abs(fill.getBoundingClientRect().width - track.clientWidth * fraction)).toBeLessThanOrEqual(1),
     { timeout: TIMEOUT },
   );
 }
@@ -76,6 +95,7 @@ export const EstimatedTimeLeft: Story = {
     await waitFor(() => expect(bar.getAttribute('aria-valuetext')).toMatch(/^\d+%, about 2 minutes left$/), { timeout: 8000 });
     const percent = Number(bar.getAttribute('aria-valuenow'));
     await expect(bar.getAttribute('aria-valuetext')).toBe(`${percent}%, about 2 minutes left`);
+    await expectValueText(bar, `${percent}%, about 2 minutes left`);
     await expect(Number(bar.style.getPropertyValue('--jobwatch-progress'))).toBeCloseTo(percent / 100, 1);
   },
 };
@@ -89,6 +109,7 @@ export const ServerEstimate: Story = {
     await expectProgressbar(bar);
     await expect(bar).toHaveAttribute('aria-valuenow', '45');
     await expect(bar).toHaveAttribute('aria-valuetext', '45%, about 2 minutes left');
+    await expectValueText(bar, '45%, about 2 minutes left');
     await expect(bar.style.getPropertyValue('--jobwatch-progress')).toBe('0.45');
     await expectFilled(bar, 0.45);
   },
@@ -167,6 +188,7 @@ export const Stalled: Story = {
     await waitFor(() => expect(bar.getAttribute('aria-valuetext')).toMatch(/^\d+%, less than a minute left$/), { timeout: 6000 });
     await waitFor(() => expect(bar).toHaveAttribute('aria-valuetext', '16%'), { timeout: 8000 });
     await expect(bar).toHaveAttribute('aria-valuenow', '16');
+    await expectValueText(bar, '16%');
   },
 };
 
@@ -232,6 +254,7 @@ export const LiveGeneration: Story = {
 
     await waitFor(() => expect(bar).toHaveAttribute('data-state', 'completed'), { timeout: 8000 });
     await expect(bar).toHaveAttribute('aria-valuetext', 'Completed');
+    await expectValueText(bar, 'Completed');
     await expect(bar).toHaveAttribute('aria-valuenow', '100');
     await expect(within(canvasElement).getByRole('status')).toHaveTextContent('Completed');
     await expect(within(canvasElement).getAllByRole('progressbar')).toHaveLength(1);
@@ -265,5 +288,38 @@ export const CustomLabels: Story = {
     const bar = await findBar(canvasElement, 'processing', 'Génération de l’image');
     await expectProgressbar(bar);
     await expect(bar).toHaveAttribute('aria-valuetext', '45 %, environ 5 minutes restantes');
+    await expectValueText(bar, '45 %, environ 5 minutes restantes');
+  },
+};
+
+/** `showValueText={false}`: a bare bar, for a layout that shows the value elsewhere; `aria-valuetext` stays. */
+export const WithoutValueText: Story = {
+  name: 'Without value text',
+  args: { showValueText: false },
+  parameters: { jobwatch: { jobs: [{ id: 'job-1', runningMs: 120_000, steps: [{ progress: 0.45 }], reportEta: true }] } },
+  play: async ({ canvasElement }) => {
+    const bar = await findBar(canvasElement, 'processing');
+    await expect(bar).toHaveAttribute('aria-valuetext', '45%, about 2 minutes left');
+    await expect(bar.querySelector('.jobwatch-progress__value')).toBeNull();
+    await expect(bar.textContent).toBe('');
+    await expectFilled(bar, 0.45);
+  },
+};
+
+/**
+ * `valueLabel` replaces what is shown (here the percent alone, and the job's own
+ * progress message), not what is heard: screen readers still get the
+ * `aria-valuetext` sentence.
+ */
+export const CustomValueLabel: Story = {
+  name: 'Custom value label',
+  args: {
+    valueLabel: ({ percent, job }) => (percent === null ? 'Working…' : `${percent} / 100 — ${job?.progressMessage ?? ''}`),
+  },
+  parameters: { jobwatch: { jobs: [seedJob('job-1', 'processing', { progress: 0.3, progressMessage: 'Upscaling' })] } },
+  play: async ({ canvasElement }) => {
+    const bar = await findBar(canvasElement, 'processing');
+    await expect(bar).toHaveAttribute('aria-valuetext', '30%');
+    await expectValueText(bar, '30 / 100 — Upscaling');
   },
 };
