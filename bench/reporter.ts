@@ -103,6 +103,8 @@ export default class BenchReporter implements Reporter {
         '  request targets are judged on rounds: getStatuses takes at most 100 ids (maxBatchSize), so',
         '  one round for N = 500 is 5 calls. Push: "initial" rounds fall in the first 4 s (mount window',
         '  + one interval); the rest are safety rounds. "first answer": mount → first read or push.',
+        '  Poll: first reads during the 2 s mount spread go out at most one per 50 ms batching window',
+        '  (semantic 12), so the spread is judged on its own; rounds after it as one per interval.',
         '- requests and renders run React\'s development build under act() with fake timers;',
         '  latency runs both builds on real timers; memory runs the production build.',
         '- size: size-limit on the freshly built dist/, as `npm run size` measures it (kB = 1,000 bytes).',

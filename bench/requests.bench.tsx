@@ -10,6 +10,10 @@ const MOUNT_WINDOW_MS = 2000;
 const RUN_UNTIL_MS = DURATION_MS + MOUNT_WINDOW_MS + 4000;
 /** Reads within this many ms of the first read of a round belong to that round (the watcher coalesces 10 ms). */
 const ROUND_MS = 10;
+/** Semantic 12: a newly watched job is read within one batching window. */
+const FIRST_ANSWER_TARGET_MS = 50;
+/** The mount spread: mounts happen in [0, MOUNT_WINDOW_MS); the last one is read by its end plus one batching window. */
+const SPREAD_END_MS = MOUNT_WINDOW_MS + FIRST_ANSWER_TARGET_MS;
 
 type Variant = 'naive' | 'poll' | 'push';
 
@@ -23,6 +27,7 @@ interface Outcome {
   roundTimes?: number[];
   /** From a component's mount to its job's first read (or, with push, its subscription), in ms. */
   firstAnswerMedianMs: number;
+  firstAnswerP95Ms: number;
   firstAnswerMaxMs: number;
   /** Components showing "Completed" at the end: all N, or jobwatch missed the end. */
   completedShown: number;
@@ -107,6 +112,7 @@ async function simulate(variant: Variant, n: number): Promise<Outcome> {
     rounds: roundTimes.length,
     ...(variant === 'naive' ? {} : { roundTimes }),
     firstAnswerMedianMs: percentile(waits, 50),
+    firstAnswerP95Ms: percentile(waits, 95),
     firstAnswerMaxMs: waits[waits.length - 1]!,
     completedShown,
     wallMs: Math.round(realNow() - wallStart),
@@ -127,6 +133,11 @@ describe('requests: N JobStatus mounted over 2 s, jobs processing 60 s, 2 s inte
     const push = await simulate('push', n);
 
     const maxRounds = Math.floor(1.1 * (DURATION_MS / INTERVAL_MS));
+    // Poll: first reads during the mount spread come at most one per batching window (plus the
+    // clock's own rounds in it); after the spread, the rounds per interval are judged as before.
+    const spreadRounds = poll.roundTimes!.filter((t) => t < SPREAD_END_MS).length;
+    const steadyRounds = poll.rounds - spreadRounds;
+    const maxSpreadRounds = Math.ceil(MOUNT_WINDOW_MS / FIRST_ANSWER_TARGET_MS) + 1 + Math.ceil(SPREAD_END_MS / INTERVAL_MS);
     const initialEnd = MOUNT_WINDOW_MS + INTERVAL_MS;
     const initialRounds = push.roundTimes!.filter((t) => t < initialEnd).length;
     const safetyRounds = push.rounds - initialRounds;
@@ -143,9 +154,9 @@ describe('requests: N JobStatus mounted over 2 s, jobs processing 60 s, 2 s inte
       {
         measurement,
         variant: '(b) jobwatch, batch client, no push',
-        figure: `${readsText(poll)} · naive ${ratio(naive.reads, poll.reads)}× · ${firstText(poll)}${endText(poll, n)}`,
-        target: `≤ ${maxRounds} rounds`,
-        pass: poll.rounds <= maxRounds && poll.completedShown === n,
+        figure: `${readsText(poll)}: ${spreadRounds} in the mount spread + ${steadyRounds} after · naive ${ratio(naive.reads, poll.reads)}× · ${firstText(poll)}${endText(poll, n)}`,
+        target: `≤ ${maxRounds} rounds after the spread, ≤ ${maxSpreadRounds} in it`,
+        pass: steadyRounds <= maxRounds && spreadRounds <= maxSpreadRounds && poll.completedShown === n,
       },
       {
         measurement,
@@ -155,6 +166,23 @@ describe('requests: N JobStatus mounted over 2 s, jobs processing 60 s, 2 s inte
         pass: safetyRounds <= maxSafetyRounds && push.completedShown === n,
       },
     ];
+    const answers = (o: Outcome) => `median ${o.firstAnswerMedianMs} ms · p95 ${o.firstAnswerP95Ms} ms`;
+    rows.push(
+      {
+        measurement: `first answer, N=${n}`,
+        variant: '(a) naive useQuery per component',
+        figure: answers(naive),
+        target: 'baseline',
+        pass: null,
+      },
+      {
+        measurement: `first answer, N=${n}`,
+        variant: '(b) jobwatch, batch client, no push',
+        figure: answers(poll),
+        target: `≤ ${FIRST_ANSWER_TARGET_MS} ms (p95)`,
+        pass: poll.firstAnswerP95Ms <= FIRST_ANSWER_TARGET_MS,
+      },
+    );
     task.meta.bench = {
       section: 'requests',
       key: `N=${n}`,
@@ -165,10 +193,15 @@ describe('requests: N JobStatus mounted over 2 s, jobs processing 60 s, 2 s inte
         intervalMs: INTERVAL_MS,
         mountWindowMs: MOUNT_WINDOW_MS,
         naive,
-        poll,
+        poll: { ...poll, spreadRounds, steadyRounds },
         push: { ...push, initialRounds, safetyRounds },
         ratios: { naiveOverPollReads: ratio(naive.reads, poll.reads), naiveOverPushReads: ratio(naive.reads, push.reads) },
-        targets: { pollMaxRounds: maxRounds, pushMaxSafetyRounds: maxSafetyRounds },
+        targets: {
+          pollMaxRounds: maxRounds,
+          pollMaxSpreadRounds: maxSpreadRounds,
+          pollFirstAnswerP95Ms: FIRST_ANSWER_TARGET_MS,
+          pushMaxSafetyRounds: maxSafetyRounds,
+        },
       },
     };
   });
