@@ -1,3 +1,4 @@
+/// <reference types="node" />
 /**
  * `jobwatch/server/node`: `toNodeListener`, which serves a Fetch-API handler
  * (such as `createJobHandler`'s) from `node:http`. Node only.
