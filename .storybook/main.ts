@@ -6,13 +6,17 @@ import type { StorybookConfig } from '@storybook/react-vite';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 const config: StorybookConfig = {
-  stories: ['../stories/**/*.stories.@(ts|tsx)'],
+  // The Introduction page (stories/Introduction.mdx) first, then every story file.
+  stories: ['../stories/**/*.mdx', '../stories/**/*.stories.@(ts|tsx)'],
   addons: ['@storybook/addon-vitest', '@storybook/addon-a11y', '@storybook/addon-docs'],
   framework: { name: '@storybook/react-vite', options: {} },
   // public/ holds msw's mockServiceWorker.js once `npx msw init public --save`
   // has run; Storybook refuses a staticDirs entry that does not exist.
   staticDirs: existsSync(path.join(root, 'public')) ? ['../public'] : [],
-  core: { disableTelemetry: true },
+  core: { disableTelemetry: true, disableWhatsNewNotifications: true },
+  // The catalogue is jobwatch's, not a Storybook tutorial: no onboarding checklist in the
+  // sidebar, no "Onboarding guide" in the settings menu (both only ever show in `storybook dev`).
+  features: { sidebarOnboardingChecklist: false, menuOnboardingChecklist: false },
 };
 
 export default config;

@@ -9,6 +9,24 @@ const preview: Preview = {
     // Don't disable rules here: fix the markup, or give one story a
     // commented a11y.config.rules exception.
     a11y: { test: 'error' },
+    options: {
+      // The catalogue opens on the first entry: the Introduction page. Then the
+      // components (each with its Docs page first), then the examples that put
+      // them together, then the accessibility notes. Stories tagged '!dev'
+      // (instrumented variants that exist for their play functions) never show
+      // in the sidebar, whatever the order.
+      storySort: {
+        order: [
+          'Introduction',
+          'Components',
+          ['JobStatus', ['Docs', '*', 'Cancel and retry'], 'JobProgress', 'PendingJobsBadge', 'JobList', '*'],
+          'Examples',
+          ['Project page', 'Project page over HTTP', 'Job history', 'Toasts', 'Notifications', '*'],
+          'Accessibility',
+          '*',
+        ],
+      },
+    },
   },
 };
 

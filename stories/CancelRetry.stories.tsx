@@ -6,6 +6,7 @@ import { JobClientProvider, JobStatus, JobTransportError } from '../src/index';
 import type { JobClient, JobStatusState } from '../src/index';
 import type { MemoryJobBackend } from '../src/testing/index';
 import { accessibleText, createStoryBackend, seedJob, StoryBackendProvider, type JobwatchStoryParameters } from './support/jobwatch';
+import { defaultsTable, jobStatusDefaults } from './support/docsDefaults';
 
 /**
  * `<JobStatus actions>`: a Cancel button while a job is pending or processing,
@@ -49,6 +50,7 @@ const meta = {
   title: 'Components/JobStatus/Cancel and retry',
   component: JobStatus,
   decorators: [withClient],
+  argTypes: defaultsTable(jobStatusDefaults),
   args: { jobId: 'job-1', actions: true, detailed: true, pollInterval: 1000 },
 } satisfies Meta<typeof JobStatus>;
 
@@ -61,7 +63,11 @@ const TIMEOUT = 5000;
 const ACTION_LATENCY_MS = 600;
 const slowActions = (method: string) => (method === 'cancel' || method === 'retry' ? ACTION_LATENCY_MS : 0);
 
-const UPSTREAM_TIMEOUT = 'The image model did not respond in time (upstream timeout).';
+/**
+ * Why the failed jobs here failed: an error that is not retried by itself (no
+ * automatic retry was spent, `retryCount` 0), which a person can fix and then retry.
+ */
+const OUT_OF_CREDITS = 'Your workspace ran out of generation credits. Top up, then retry.';
 
 async function findStatus(canvasElement: HTMLElement, state: JobStatusState): Promise<HTMLElement> {
   const status = within(canvasElement).getByRole('status');
@@ -104,18 +110,18 @@ export const CancelProcessing: Story = {
 export const RetryFailed: Story = {
   parameters: {
     jobwatch: {
-      jobs: [seedJob('job-1', 'failed', { error: { message: UPSTREAM_TIMEOUT } })],
+      jobs: [seedJob('job-1', 'failed', { error: { message: OUT_OF_CREDITS, code: 'out_of_credits' } })],
       latencyMs: slowActions,
     },
   },
   play: async ({ canvasElement }) => {
     const status = await findStatus(canvasElement, 'failed');
-    await expect(accessibleText(status)).toBe(`Failed ${UPSTREAM_TIMEOUT}`);
+    await expect(accessibleText(status)).toBe(`Failed ${OUT_OF_CREDITS}`);
     await expect(buttonTexts(canvasElement)).toEqual(['Retry']);
 
     await userEvent.click(within(canvasElement).getByRole('button', { name: 'Retry' }));
     await expect(status).toHaveAttribute('data-state', 'pending');
-    await expect(accessibleText(status)).toBe(`Queued Retry 1 of 3 Last error: ${UPSTREAM_TIMEOUT}`);
+    await expect(accessibleText(status)).toBe(`Queued Retry 1 of 3 Last error: ${OUT_OF_CREDITS}`);
     // While the retry is in flight both buttons wait.
     await waitFor(() => expect(buttonTexts(canvasElement)).toEqual(['Cancel', 'Retrying…']));
     for (const button of within(canvasElement).getAllByRole('button')) {
@@ -155,7 +161,7 @@ export const Keyboard: Story = {
 /** Retry with the Space key; the new attempt offers Cancel. */
 export const KeyboardRetry: Story = {
   parameters: {
-    jobwatch: { jobs: [seedJob('job-1', 'failed', { error: { message: UPSTREAM_TIMEOUT } })], latencyMs: slowActions },
+    jobwatch: { jobs: [seedJob('job-1', 'failed', { error: { message: OUT_OF_CREDITS, code: 'out_of_credits' } })], latencyMs: slowActions },
   },
   play: async ({ canvasElement }) => {
     const status = await findStatus(canvasElement, 'failed');

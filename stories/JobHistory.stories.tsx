@@ -7,14 +7,15 @@ import { JobList } from '../src/components/JobList';
 import { imageGeneration } from '../src/testing/index';
 import type { MemoryJobBackend } from '../src/testing/index';
 import { useStoryBackend, withJobBackend } from './support/jobwatch';
+import './support/demo.css';
 
 /**
  * `useJobs` through `<JobList>`: a project's job history, paged with the
  * server's cursor, and every active job of every project. Active rows follow
  * the provider's shared watcher (push here, since the in-memory backend has
  * `subscribe`; batched polls otherwise); finished rows are never read again.
- * "Requests to the backend" under each list shows which jobs were read or
- * followed after the list itself.
+ * The test-only variants add "Requests to the backend" under each list: which
+ * jobs were read or followed after the list itself.
  */
 export interface JobHistoryProps {
   /** `meta.projectId` of the listed jobs (the history story). */
@@ -66,15 +67,12 @@ const JobRow = memo(function JobRow({
     if (settled) onSettled?.(job);
   }, [settled]);
   return (
-    <li
-      data-state={job.status}
-      style={{ display: 'flex', justifyContent: 'space-between', gap: '1rem', padding: '0.375rem 0', borderBottom: '1px solid #e5e7eb' }}
-    >
-      <span>
+    <li data-state={job.status} className="jw-history__row">
+      <span className="jw-history__prompt">
         {promptOf(job)}
-        {showProject && <small style={{ color: '#4b5563' }}> · {String(job.meta?.projectId ?? '')}</small>}
+        {showProject && <small className="jw-history__project"> · {String(job.meta?.projectId ?? '')}</small>}
       </span>
-      <span>{rowText(job)}</span>
+      <span className="jw-history__state">{rowText(job)}</span>
     </li>
   );
 });
@@ -89,7 +87,10 @@ function followedIds(backend: MemoryJobBackend): string[] {
   return [...ids].sort();
 }
 
-/** Re-reads the backend's call log while mounted, so the panel stays current between row changes. */
+/**
+ * Test-only instrumentation: what the backend was asked so far. Re-reads the
+ * backend's call log while mounted, so the panel stays current between row changes.
+ */
 function RequestLog() {
   const backend = useStoryBackend();
   const [, setTick] = useState(0);
@@ -100,7 +101,10 @@ function RequestLog() {
   const lists = backend.calls.filter((call) => call.method === 'list').length;
   const ids = followedIds(backend);
   return (
-    <dl aria-label="Requests to the backend" style={{ display: 'grid', gridTemplateColumns: 'auto 1fr', gap: '0.25rem 0.75rem', color: '#4b5563', fontSize: '0.875rem' }}>
+    <dl
+      aria-label="Requests to the backend"
+      style={{ display: 'grid', gridTemplateColumns: 'auto 1fr', gap: '0.25rem 0.75rem', margin: 0, color: '#4b5563', fontSize: '0.875rem' }}
+    >
       <dt>List reads</dt>
       <dd data-testid="list-reads" style={{ margin: 0 }}>
         {lists}
@@ -118,16 +122,20 @@ export function ProjectJobHistory({ projectId, limit, refetchInterval, queuedMs,
   const backend = useStoryBackend();
   const ids = useId();
   return (
-    <section aria-labelledby={`${ids}-title`} style={{ display: 'grid', gap: '0.75rem', maxWidth: '36rem', fontFamily: 'system-ui, sans-serif' }}>
-      <h2 id={`${ids}-title`} style={{ margin: 0, fontSize: '1.125rem' }}>
-        Job history
-      </h2>
+    <section aria-labelledby={`${ids}-title`} className="jw-card">
+      <div className="jw-card__head">
+        <h2 id={`${ids}-title`} className="jw-card__title">
+          Job history
+        </h2>
+        <p className="jw-card__hint">Newest first, live while running</p>
+      </div>
       <JobList filter={{ meta: { projectId }, limit }} refetchInterval={refetchInterval}>
         {({ jobs, isLoading, error, hasNextPage, fetchNextPage, isFetchingNextPage, refetch }) => (
           <>
             <div>
               <button
                 type="button"
+                className="jw-button jw-button--primary"
                 onClick={() => {
                   // Stands in for the app's generate mutation; a new job shows once the list is read again.
                   backend.create(imageGeneration({ meta: { projectId, prompt: 'A fox in the snow' }, queuedMs, runningMs }));
@@ -137,22 +145,23 @@ export function ProjectJobHistory({ projectId, limit, refetchInterval, queuedMs,
                 Generate image
               </button>
             </div>
-            {isLoading && <p>Loading jobs…</p>}
+            {isLoading && <p className="jw-empty">Loading jobs…</p>}
             {error && <p role="alert">Could not load jobs: {error.message}</p>}
-            <ul aria-label="Jobs" style={{ listStyle: 'none', margin: 0, padding: 0 }}>
+            <ul aria-label="Jobs" className="jw-history">
               {jobs.map((job) => (
                 <JobRow key={job.id} job={job} />
               ))}
             </ul>
             {hasNextPage && (
-              <button type="button" onClick={() => void fetchNextPage()} disabled={isFetchingNextPage}>
-                {isFetchingNextPage ? 'Loading more…' : 'Load more'}
-              </button>
+              <div>
+                <button type="button" className="jw-button" onClick={() => void fetchNextPage()} disabled={isFetchingNextPage}>
+                  {isFetchingNextPage ? 'Loading more…' : 'Load more'}
+                </button>
+              </div>
             )}
           </>
         )}
       </JobList>
-      <RequestLog />
     </section>
   );
 }
@@ -172,37 +181,41 @@ export function AllActiveJobs({ limit, refetchInterval }: JobHistoryProps) {
     setFinished((list) => [job, ...list]);
   }).current;
   return (
-    <section aria-labelledby={`${ids}-title`} style={{ display: 'grid', gap: '0.75rem', maxWidth: '36rem', fontFamily: 'system-ui, sans-serif' }}>
+    <section aria-labelledby={`${ids}-title`} className="jw-card">
       <JobList filter={{ status: ['pending', 'processing'], limit }} refetchInterval={refetchInterval}>
         {({ jobs, isLoading, error, hasNextPage, fetchNextPage, isFetchingNextPage }) => {
           const active = jobs.filter((job) => !isTerminal(job)).length;
           return (
             <>
-              <h2 id={`${ids}-title`} style={{ margin: 0, fontSize: '1.125rem' }}>
+              <h2 id={`${ids}-title`} className="jw-card__title">
                 Active jobs{isLoading ? '' : ` (${active})`}
               </h2>
-              {isLoading && <p>Loading jobs…</p>}
+              {isLoading && <p className="jw-empty">Loading jobs…</p>}
               {error && <p role="alert">Could not load jobs: {error.message}</p>}
-              {!isLoading && jobs.length === 0 && <p>No active jobs.</p>}
-              <ul aria-label="Jobs" style={{ listStyle: 'none', margin: 0, padding: 0 }}>
+              {!isLoading && jobs.length === 0 && <p className="jw-empty">No active jobs.</p>}
+              <ul aria-label="Jobs" className="jw-history">
                 {jobs.map((job) => (
                   <JobRow key={job.id} job={job} showProject onSettled={onSettled} />
                 ))}
               </ul>
               {hasNextPage && (
-                <button type="button" onClick={() => void fetchNextPage()} disabled={isFetchingNextPage}>
-                  Load more
-                </button>
+                <div>
+                  <button type="button" className="jw-button" onClick={() => void fetchNextPage()} disabled={isFetchingNextPage}>
+                    Load more
+                  </button>
+                </div>
               )}
             </>
           );
         }}
       </JobList>
       <section aria-label="Just finished">
-        <h3 style={{ margin: 0, fontSize: '1rem' }}>Just finished</h3>
+        <h3 className="jw-card__title" style={{ fontSize: '0.875rem' }}>
+          Just finished
+        </h3>
         {/* The log wraps the list so the <ul> keeps its list semantics. */}
-        <div role="log" aria-label="Just finished jobs">
-          <ul style={{ margin: 0, paddingLeft: '1.25rem' }}>
+        <div role="log" aria-label="Just finished jobs" className="jw-card__hint">
+          <ul style={{ margin: '0.25rem 0 0', paddingLeft: '1.25rem' }}>
             {finished.map((job) => (
               <li key={job.id}>
                 {promptOf(job)}: {STATE_LABELS[job.status]}
@@ -211,7 +224,6 @@ export function AllActiveJobs({ limit, refetchInterval }: JobHistoryProps) {
           </ul>
         </div>
       </section>
-      <RequestLog />
     </section>
   );
 }
@@ -247,11 +259,38 @@ function seedHistory(backend: MemoryJobBackend, runningMs: number) {
   );
 }
 
+/**
+ * Every project's jobs for "All active jobs": two finished (never listed), one
+ * waiting, two running for `scale` × the showcase's timings (1 for people, less for tests).
+ */
+function seedActiveJobs(backend: MemoryJobBackend, scale: number) {
+  const old = backend.now() - 10 * MINUTE;
+  backend.create({ id: 'finished-autumn', meta: { projectId: 'autumn', prompt: 'An old autumn job' }, createdAt: old });
+  backend.complete('finished-autumn');
+  backend.create({ id: 'finished-winter', meta: { projectId: 'winter', prompt: 'An old winter job' }, createdAt: old });
+  backend.fail('finished-winter', 'Your workspace ran out of generation credits.');
+  backend.create({ id: 'waiting', meta: { projectId: 'winter', prompt: 'A job that waits' }, createdAt: backend.now() - MINUTE });
+  backend.create(
+    imageGeneration({ id: 'quick', meta: { projectId: 'autumn', prompt: 'A quick sketch' }, queuedMs: 1200 * scale, runningMs: 6000 * scale }),
+  );
+  backend.create(
+    imageGeneration({ id: 'slow', meta: { projectId: 'winter', prompt: 'A detailed render' }, queuedMs: 1200 * scale, runningMs: 14000 * scale }),
+  );
+}
+
 const meta = {
   title: 'Examples/Job history',
   component: ProjectJobHistory,
   excludeStories: ['ProjectJobHistory', 'AllActiveJobs'],
-  decorators: [withJobBackend],
+  decorators: [
+    withJobBackend,
+    // The demo app's look (./support/demo.css), at the width of a side panel.
+    (Story) => (
+      <div className="jw-demo" style={{ maxWidth: '36rem' }}>
+        <Story />
+      </div>
+    ),
+  ],
   args: {
     projectId: PROJECT,
     limit: 4,
@@ -280,6 +319,30 @@ function rowOf(canvasElement: HTMLElement, prompt: string): HTMLElement | undefi
  */
 export const ProjectHistory: Story = {
   name: 'Job history for a project',
+  parameters: { jobwatch: { setup: (backend: MemoryJobBackend) => seedHistory(backend, 8000) } },
+  play: async ({ canvasElement }) => {
+    await waitFor(() => expect(rowsOf(canvasElement)).toHaveLength(4), { timeout: TIMEOUT });
+    await expect(rowOf(canvasElement, 'Falling leaves')?.dataset.state).toMatch(/^(pending|processing)$/);
+    await expect(within(canvasElement).getByRole('button', { name: 'Load more' })).toBeEnabled();
+    // A showcase: no test-only request log.
+    await expect(within(canvasElement).queryByRole('definition')).toBeNull();
+    await expect(canvasElement).not.toHaveTextContent(/List reads|read or followed/);
+  },
+};
+
+/**
+ * Test-only: the history with the backend's request log under it, to check
+ * that finished rows are never read again. Out of the sidebar and docs; run by addon-vitest.
+ */
+export const ProjectHistoryRequests: Story = {
+  name: 'Job history for a project: requests made',
+  tags: ['!dev', '!autodocs', 'test'],
+  render: (args) => (
+    <div className="jw-app__column">
+      <ProjectJobHistory {...args} />
+      <RequestLog />
+    </div>
+  ),
   parameters: { jobwatch: { setup: (backend: MemoryJobBackend) => seedHistory(backend, 3000) } },
   play: async ({ canvasElement, step }) => {
     const canvas = within(canvasElement);
@@ -350,20 +413,26 @@ export const ActiveJobs: Story = {
   name: 'All active jobs',
   render: (args) => <AllActiveJobs {...args} />,
   args: { limit: 20, refetchInterval: 1000 },
-  parameters: {
-    jobwatch: {
-      setup(backend: MemoryJobBackend) {
-        const old = backend.now() - 10 * MINUTE;
-        backend.create({ id: 'finished-autumn', meta: { projectId: 'autumn', prompt: 'An old autumn job' }, createdAt: old });
-        backend.complete('finished-autumn');
-        backend.create({ id: 'finished-winter', meta: { projectId: 'winter', prompt: 'An old winter job' }, createdAt: old });
-        backend.fail('finished-winter', 'Out of credits');
-        backend.create({ id: 'waiting', meta: { projectId: 'winter', prompt: 'A job that waits' }, createdAt: backend.now() - MINUTE });
-        backend.create(imageGeneration({ id: 'quick', meta: { projectId: 'autumn', prompt: 'A quick sketch' }, queuedMs: 300, runningMs: 1500 }));
-        backend.create(imageGeneration({ id: 'slow', meta: { projectId: 'winter', prompt: 'A detailed render' }, queuedMs: 300, runningMs: 3500 }));
-      },
-    },
+  parameters: { jobwatch: { setup: (backend: MemoryJobBackend) => seedActiveJobs(backend, 1) } },
+  play: async ({ canvasElement }) => {
+    await waitFor(() => expect(rowsOf(canvasElement).length).toBeGreaterThanOrEqual(2), { timeout: TIMEOUT });
+    await expect(within(canvasElement).getByText('A job that waits')).toBeVisible();
+    await expect(canvasElement).not.toHaveTextContent(/List reads|read or followed/);
   },
+};
+
+/** Test-only: "All active jobs" at test timings, with the backend's request log under it. */
+export const ActiveJobsRequests: Story = {
+  name: 'All active jobs: requests made',
+  tags: ['!dev', '!autodocs', 'test'],
+  render: (args) => (
+    <div className="jw-app__column">
+      <AllActiveJobs {...args} />
+      <RequestLog />
+    </div>
+  ),
+  args: { limit: 20, refetchInterval: 1000 },
+  parameters: { jobwatch: { setup: (backend: MemoryJobBackend) => seedActiveJobs(backend, 0.25) } },
   play: async ({ canvasElement, step }) => {
     const canvas = within(canvasElement);
     const log = canvas.getByRole('log', { name: 'Just finished jobs' });

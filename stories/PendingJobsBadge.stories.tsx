@@ -3,6 +3,7 @@ import { expect, waitFor, within } from 'storybook/test';
 import { PendingJobsBadge, usePendingJobsCount } from '../src/index';
 import type { PendingJobsBadgeProps } from '../src/index';
 import { seedJob, withJobBackend } from './support/jobwatch';
+import { defaultsTable, pendingJobsBadgeDefaults } from './support/docsDefaults';
 
 /**
  * `<PendingJobsBadge>` as apps use it: inside a link, whose accessible name
@@ -16,6 +17,8 @@ const meta = {
   component: PendingJobsBadge,
   tags: ['autodocs'],
   decorators: [withJobBackend],
+  // The docs table's "Default" column (react-docgen cannot see these defaults).
+  argTypes: defaultsTable(pendingJobsBadgeDefaults),
   args: { pollInterval: 1000 },
   render: (args) => <JobsLink label="Jobs" {...args} />,
 } satisfies Meta<typeof PendingJobsBadge>;

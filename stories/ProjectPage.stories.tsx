@@ -17,6 +17,7 @@ import { failingJob, imageGeneration } from '../src/testing/index';
 import type { ImageGenerationResult, JobSpec, MemoryJobBackend } from '../src/testing/index';
 import { accessibleText, useStoryBackend, withJobBackend } from './support/jobwatch';
 import { ReloadableTab } from './support/reload';
+import './support/demo.css';
 
 /**
  * The original app's project page, live on the in-memory backend in real
@@ -88,12 +89,9 @@ function historyText(job: Job): string {
 const HistoryRow = memo(function HistoryRow({ job }: { job: Job }) {
   const prompt = typeof job.meta?.prompt === 'string' ? job.meta.prompt : job.id;
   return (
-    <li
-      data-state={job.status}
-      style={{ display: 'flex', justifyContent: 'space-between', gap: '1rem', padding: '0.375rem 0', borderBottom: '1px solid #e5e7eb' }}
-    >
-      <span>{prompt}</span>
-      <span style={{ textAlign: 'right' }}>{historyText(job)}</span>
+    <li data-state={job.status} className="jw-history__row">
+      <span className="jw-history__prompt">{prompt}</span>
+      <span className="jw-history__state">{historyText(job)}</span>
     </li>
   );
 });
@@ -107,9 +105,9 @@ const HistoryRow = memo(function HistoryRow({ job }: { job: Job }) {
 function NotifyMe() {
   const { supported, permission, requestPermission } = useJobNotifications();
   return (
-    <p data-testid="notifications" data-notifications={supported ? permission : 'unsupported'} style={{ margin: 0, fontSize: '0.875rem' }}>
+    <p data-testid="notifications" data-notifications={supported ? permission : 'unsupported'} className="jw-notify">
       {supported && permission === 'default' && (
-        <button type="button" onClick={() => void requestPermission()}>
+        <button type="button" className="jw-button jw-button--quiet" onClick={() => void requestPermission()}>
           Notify me when a generation finishes
         </button>
       )}
@@ -194,119 +192,160 @@ function ProjectPageView({
   }
 
   const meta = { projectId, prompt };
+  const generateImage = () => generate(imageGeneration({ meta, queuedMs, runningMs }));
+  const generateFailing = () =>
+    generate(failingJob({ meta, queuedMs, runningMs, retryDelayMs: queuedMs, maxRetries: failingMaxRetries }));
   return (
-    <div style={{ display: 'grid', gap: '1.25rem', maxWidth: '40rem', fontFamily: 'system-ui, sans-serif' }}>
-      <header style={{ display: 'flex', alignItems: 'center', justifyContent: 'space-between', gap: '1rem' }}>
-        <h1 style={{ margin: 0, fontSize: '1.5rem' }}>{projectName}</h1>
-        <nav aria-label="Project">
-          <a href="#jobs" style={{ display: 'inline-flex', alignItems: 'center', gap: '0.375rem' }}>
+    <div className="jw-app">
+      <header className="jw-app__header">
+        <div className="jw-app__brand">
+          <span className="jw-app__logo" aria-hidden="true">
+            {projectName.charAt(0)}
+          </span>
+          <div>
+            <p className="jw-app__eyebrow">Project</p>
+            <h1 className="jw-app__title">{projectName}</h1>
+          </div>
+        </div>
+        <nav aria-label="Project" className="jw-app__nav">
+          <a href="#generate" aria-current="page">
+            Overview
+          </a>
+          <a href="#jobs">
             Jobs <PendingJobsBadge filter={{ meta: { projectId } }} pollInterval={countInterval} />
           </a>
         </nav>
       </header>
 
-      <section aria-labelledby={`${ids}-generate`} style={{ display: 'grid', gap: '0.75rem' }}>
-        <h2 id={`${ids}-generate`} style={{ margin: 0, fontSize: '1.125rem' }}>
-          Generate
-        </h2>
-        <label style={{ display: 'grid', gap: '0.25rem' }}>
-          Prompt
-          <input value={prompt} onChange={(event) => setPrompt(event.target.value)} style={{ padding: '0.375rem' }} />
-        </label>
-        <div style={{ display: 'flex', gap: '0.5rem' }}>
-          <button
-            type="button"
-            disabled={busy}
-            onClick={() => generate(imageGeneration({ meta, queuedMs, runningMs }))}
-          >
-            Generate image
-          </button>
-          <button
-            type="button"
-            disabled={busy}
-            onClick={() =>
-              generate(failingJob({ meta, queuedMs, runningMs, retryDelayMs: queuedMs, maxRetries: failingMaxRetries }))
-            }
-          >
-            Generate (will fail)
-          </button>
-        </div>
-        <NotifyMe />
-        <div style={{ display: 'grid', gap: '0.5rem', minHeight: '3.5rem', alignContent: 'start' }}>
-          <div>
-            <JobStatus
-              jobId={shown}
-              detailed
-              actions={{ cancel: true }}
-              labels={{ cancelAction: 'Cancel generation' }}
-              pollInterval={pollInterval}
-            />
-          </div>
-          <JobProgress jobId={shown} aria-label="Generation progress" pollInterval={pollInterval} style={progressStyle}>
-            {/* The time left, e.g. "50%, less than a minute left": the bar's aria-valuetext, shown as text too. */}
-            {({ valueText }) => (
-              <>
-                <div style={trackStyle}>
-                  <div className="jobwatch-progress__bar" />
-                </div>
-                <span style={{ fontSize: '0.75rem', color: '#4b5563' }}>{valueText}</span>
-              </>
-            )}
-          </JobProgress>
-        </div>
-      </section>
+      <div className="jw-app__main">
+        <div className="jw-app__column">
+          <section id="generate" aria-labelledby={`${ids}-generate`} className="jw-card">
+            <div className="jw-card__head">
+              <h2 id={`${ids}-generate`} className="jw-card__title">
+                Generate
+              </h2>
+              <NotifyMe />
+            </div>
+            <label className="jw-field">
+              Prompt
+              <input className="jw-input" value={prompt} onChange={(event) => setPrompt(event.target.value)} />
+            </label>
+            <div className="jw-actions">
+              <button type="button" className="jw-button jw-button--primary" disabled={busy} onClick={generateImage}>
+                Generate image
+              </button>
+              <button type="button" className="jw-button" disabled={busy} onClick={generateFailing}>
+                Generate (will fail)
+              </button>
+            </div>
+            <div className="jw-job">
+              {shown === null && <p className="jw-job__idle">Nothing is generating. Start one above.</p>}
+              <div className="jw-job__status">
+                <JobStatus
+                  jobId={shown}
+                  detailed
+                  actions={{ cancel: true }}
+                  labels={{ cancelAction: 'Cancel generation' }}
+                  pollInterval={pollInterval}
+                />
+              </div>
+              <JobProgress jobId={shown} aria-label="Generation progress" pollInterval={pollInterval} style={progressStyle}>
+                {/* The time left, e.g. "50%, less than a minute left": the bar's aria-valuetext, shown as text too. */}
+                {({ valueText }) => (
+                  <>
+                    <div style={trackStyle}>
+                      <div className="jobwatch-progress__bar" />
+                    </div>
+                    <span className="jw-job__eta">{valueText}</span>
+                  </>
+                )}
+              </JobProgress>
+            </div>
+          </section>
 
-      <section aria-labelledby={`${ids}-images`} style={{ display: 'grid', gap: '0.75rem' }}>
-        <h2 id={`${ids}-images`} style={{ margin: 0, fontSize: '1.125rem' }}>
-          Images
-        </h2>
-        {images.isPending ? (
-          <p>Loading images…</p>
-        ) : images.data && images.data.length > 0 ? (
-          <ul
-            style={{ display: 'grid', gridTemplateColumns: 'repeat(auto-fill, 6rem)', gap: '0.5rem', listStyle: 'none', margin: 0, padding: 0 }}
-          >
-            {images.data.map((image) => (
-              <li key={image.id}>
-                <img src={image.url} alt={image.alt} width={96} height={96} style={{ display: 'block', borderRadius: '0.375rem' }} />
-              </li>
+          <section aria-labelledby={`${ids}-images`} className="jw-card">
+            <div className="jw-card__head">
+              <h2 id={`${ids}-images`} className="jw-card__title">
+                Images
+              </h2>
+              <p className="jw-card__hint">Read again when a generation completes</p>
+            </div>
+            {images.isPending ? (
+              <p className="jw-empty">Loading images…</p>
+            ) : images.data && images.data.length > 0 ? (
+              <ul className="jw-gallery">
+                {images.data.map((image) => (
+                  <li key={image.id}>
+                    <figure>
+                      <img src={image.url} alt={image.alt} width={120} height={120} />
+                      <figcaption aria-hidden="true">{image.alt.replace(/^Generated image: /, '')}</figcaption>
+                    </figure>
+                  </li>
+                ))}
+              </ul>
+            ) : (
+              <p className="jw-empty">No images yet.</p>
+            )}
+          </section>
+        </div>
+
+        <section id="jobs" aria-labelledby={`${ids}-history`} className="jw-card">
+          <div className="jw-card__head">
+            <h2 id={`${ids}-history`} className="jw-card__title">
+              Job history
+            </h2>
+            <p className="jw-card__hint">Newest first, live while running</p>
+          </div>
+          {history.isLoading && <p className="jw-empty">Loading jobs…</p>}
+          {history.error && <p role="alert">Could not load the job history: {history.error.message}</p>}
+          <ul aria-label="Project jobs" className="jw-history">
+            {history.jobs.map((job) => (
+              <HistoryRow key={job.id} job={job} />
             ))}
           </ul>
-        ) : (
-          <p>No images yet.</p>
-        )}
-      </section>
-
-      <section id="jobs" aria-labelledby={`${ids}-history`} style={{ display: 'grid', gap: '0.75rem' }}>
-        <h2 id={`${ids}-history`} style={{ margin: 0, fontSize: '1.125rem' }}>
-          Job history
-        </h2>
-        {history.isLoading && <p>Loading jobs…</p>}
-        {history.error && <p role="alert">Could not load the job history: {history.error.message}</p>}
-        <ul aria-label="Project jobs" style={{ listStyle: 'none', margin: 0, padding: 0 }}>
-          {history.jobs.map((job) => (
-            <HistoryRow key={job.id} job={job} />
-          ))}
-        </ul>
-        {history.hasNextPage && (
-          <div>
-            <button type="button" onClick={() => void history.fetchNextPage()} disabled={history.isFetchingNextPage}>
-              {history.isFetchingNextPage ? 'Loading more…' : 'Load more'}
-            </button>
-          </div>
-        )}
-      </section>
+          {history.hasNextPage && (
+            <div>
+              <button
+                type="button"
+                className="jw-button"
+                onClick={() => void history.fetchNextPage()}
+                disabled={history.isFetchingNextPage}
+              >
+                {history.isFetchingNextPage ? 'Loading more…' : 'Load more'}
+              </button>
+            </div>
+          )}
+        </section>
+      </div>
     </div>
   );
 }
 
+/** What the browser's address bar shows above the page. */
+const address = (projectId: string) => `app.example.com/projects/${projectId}`;
+
 /**
- * The project page in a reloadable tab (./support/reload.tsx): what both
- * "Examples/Project page" and "Examples/Project page over HTTP" render.
- * Needs the story's backend and `JobClientProvider` around it (a decorator).
+ * The project page in a browser-like, reloadable tab (./support/reload.tsx):
+ * what the showcase stories of "Examples/Project page" and "Examples/Project
+ * page over HTTP" render. Needs the story's backend and `JobClientProvider`
+ * around it (a decorator).
  */
 export function ProjectPage(props: ProjectPageProps) {
-  return <ReloadableTab>{(storage) => <ProjectPageView {...props} storage={storage} />}</ReloadableTab>;
+  return (
+    <ReloadableTab address={address(props.projectId)}>{(storage) => <ProjectPageView {...props} storage={storage} />}</ReloadableTab>
+  );
+}
+
+/**
+ * The same page with what play functions read: the number of the page load
+ * and what the tab's storage holds. Only test-only stories render it.
+ */
+export function InstrumentedProjectPage(props: ProjectPageProps) {
+  return (
+    <ReloadableTab frame="instrumented" address={address(props.projectId)}>
+      {(storage) => <ProjectPageView {...props} storage={storage} />}
+    </ReloadableTab>
+  );
 }
 
 const PROJECT = 'autumn';
@@ -321,8 +360,8 @@ const MINUTE = 60_000;
 const meta = {
   title: 'Examples/Project page',
   component: ProjectPage,
-  // Not a story: the page, reused by ProjectPageOverHttp.stories.tsx.
-  excludeStories: ['ProjectPage'],
+  // Not stories: the page (and its instrumented variant), reused by ProjectPageOverHttp.stories.tsx.
+  excludeStories: ['ProjectPage', 'InstrumentedProjectPage'],
   decorators: [withJobBackend],
   parameters: {
     jobwatch: {
@@ -454,8 +493,9 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * checks the page at rest, so opening the story starts nothing by itself.
  */
 export const Interactive: Story = {
+  name: 'Try it',
   play: async ({ canvasElement }) => {
-    const { canvas, status, progress, jobsLink, historyTexts, stored, imagesLoaded } = page(canvasElement);
+    const { canvas, status, progress, jobsLink, historyTexts, imagesLoaded } = page(canvasElement);
     await expect(canvas.getByRole('heading', { level: 1, name: 'Autumn campaign' })).toBeVisible();
     await imagesLoaded();
     await expect(status).toHaveAttribute('data-state', 'idle');
@@ -472,8 +512,11 @@ export const Interactive: Story = {
     // The history's first page, and nothing tracked yet.
     await waitFor(() => expect(historyTexts()).toEqual(FIRST_PAGE), { timeout: TIMEOUT });
     await expect(canvas.getByRole('button', { name: 'Load more' })).toBeEnabled();
-    await expect(stored()).toBe('empty');
-    await expect(canvas.getByTestId('page-load')).toHaveTextContent('Page load 1');
+    // A showcase: the page as an app shows it, without the test-only instrumentation.
+    await expect(canvas.queryByTestId('page-load')).toBeNull();
+    await expect(canvas.queryByTestId('tab-storage')).toBeNull();
+    await expect(canvasElement).not.toHaveTextContent(/Page load|Tab storage/);
+    await expect(canvas.getByRole('button', { name: 'Reload page' })).toBeEnabled();
     // "Notify me" is offered while the browser has not been asked (the prompt itself cannot be answered here).
     const notifications = canvas.getByTestId('notifications');
     const reported = typeof Notification === 'function' ? Notification.permission : 'unsupported';
@@ -487,11 +530,41 @@ export const Interactive: Story = {
 };
 
 /**
+ * The page while an image is being generated, at realistic timings: opening
+ * the story clicks "Generate image", and the page shows the job as it runs —
+ * the status with its step and a Cancel button, the progress bar with the
+ * time left, the header's badge counting it, its row heading the history —
+ * then the new image once it completes, about 10 s later.
+ */
+export const Generating: Story = {
+  name: 'Generating an image',
+  play: async ({ canvasElement }) => {
+    const { canvas, status, progress, jobsLink, history, imagesLoaded } = page(canvasElement);
+    await imagesLoaded();
+    await userEvent.click(canvas.getByRole('button', { name: 'Generate image' }));
+    await waitFor(() => expect(status).toHaveAttribute('data-state', 'pending'), { timeout: TIMEOUT });
+    await expect(accessibleText(status)).toBe('Queued');
+    await waitFor(() => expect(jobsLink).toHaveAccessibleName(/^Jobs 1 active job/), { timeout: TIMEOUT });
+    await waitFor(() => expect(history()[0]).toHaveTextContent(/^A fox in the snow(Queued|Processing)/), { timeout: TIMEOUT });
+    // Queued for 1.5 s, then running through its steps.
+    await waitFor(() => expect(status).toHaveAttribute('data-state', 'processing'), { timeout: TIMEOUT });
+    await expect(canvas.getByRole('button', { name: 'Cancel generation' })).toBeVisible();
+    await expect(progress).toBeVisible();
+    await expect(canvas.getByRole('progressbar', { name: 'Generation progress' })).toBe(progress);
+    // Nothing of the test-only instrumentation.
+    await expect(canvasElement).not.toHaveTextContent(/Page load|Tab storage/);
+  },
+};
+
+/**
  * A generation from click to image: Queued → Processing → Completed, the
  * progress bar with the time left while it runs, the badge, the id kept in
  * storage until it completes, the new image after.
  */
 export const GenerateImage: Story = {
+  // Test-only: instrumented (page loads, tab storage), so out of the sidebar and docs; still run by addon-vitest.
+  tags: ['!dev', '!autodocs', 'test'],
+  render: (args) => <InstrumentedProjectPage {...args} />,
   name: 'Generate an image',
   args: fast,
   play: async ({ canvasElement, step }) => {
@@ -550,6 +623,9 @@ export const GenerateImage: Story = {
 
 /** A generation that fails after one retry: the error message shows, the images stay as they were. */
 export const GenerationFails: Story = {
+  // Test-only: instrumented (page loads, tab storage), so out of the sidebar and docs; still run by addon-vitest.
+  tags: ['!dev', '!autodocs', 'test'],
+  render: (args) => <InstrumentedProjectPage {...args} />,
   name: 'Generation fails',
   args: { ...fast, queuedMs: 300, runningMs: 600 },
   play: async ({ canvasElement, step }) => {
@@ -584,6 +660,9 @@ export const GenerationFails: Story = {
  * the backend stopped the job's script.
  */
 export const CancelGeneration: Story = {
+  // Test-only: instrumented (page loads, tab storage), so out of the sidebar and docs; still run by addon-vitest.
+  tags: ['!dev', '!autodocs', 'test'],
+  render: (args) => <InstrumentedProjectPage {...args} />,
   name: 'Cancel a generation',
   args: { ...fast, runningMs: 2000 },
   play: async ({ canvasElement, step }) => {
@@ -634,6 +713,9 @@ export const CancelGeneration: Story = {
  * calls `refetch()`, and its row then updates live until it completes.
  */
 export const JobHistory: Story = {
+  // Test-only: instrumented (page loads, tab storage), so out of the sidebar and docs; still run by addon-vitest.
+  tags: ['!dev', '!autodocs', 'test'],
+  render: (args) => <InstrumentedProjectPage {...args} />,
   name: 'Job history',
   args: fast,
   play: async ({ canvasElement, step }) => {
@@ -676,6 +758,9 @@ export const JobHistory: Story = {
  * job again (Processing → Completed) and shows the new image.
  */
 export const ReloadMidGeneration: Story = {
+  // Test-only: instrumented (page loads, tab storage), so out of the sidebar and docs; still run by addon-vitest.
+  tags: ['!dev', '!autodocs', 'test'],
+  render: (args) => <InstrumentedProjectPage {...args} />,
   name: 'Reload mid-generation',
   args: { ...fast, runningMs: 3000 },
   play: async ({ canvasElement, step }) => {

@@ -3,7 +3,11 @@ import { useJobs, type UseJobsFilter, type UseJobsOptions, type UseJobsResult } 
 
 /** Props of {@link JobList}: the filter, every {@link useJobs} option, and the render function. */
 export interface JobListProps<TResult = unknown> extends UseJobsOptions<TResult> {
-  /** Which jobs: `status`, `meta`, `limit` (page size). May be a new object every render. Default: every job. */
+  /**
+   * Which jobs: `status`, `meta`, `limit` (page size). May be a new object every render. Default: every job.
+   *
+   * @default {} (every job, the server's page size)
+   */
   filter?: UseJobsFilter;
   /**
    * Renders the list from `useJobs`'s state: `jobs`, `isLoading`,

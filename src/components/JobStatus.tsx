@@ -67,7 +67,7 @@ export interface JobStatusProps<TResult = unknown>
    * Adds a detail line: the progress message while processing, the retry count
    * ("Retry 2 of 3") once the job has retried, the error message when it failed
    * (or "Last error: …" while a retry is pending or running). Sets `data-detailed`.
-   * Default `false`.
+   * @default false
    */
   detailed?: boolean;
   /** Replaces some or all of the default English texts. */
@@ -85,6 +85,7 @@ export interface JobStatusProps<TResult = unknown>
    * both buttons are `aria-disabled` (not `disabled`, which would drop
    * keyboard focus). A failure adds "Could not cancel the job" (or "Could not
    * retry the job") to the region's default content.
+   * @default false
    */
   actions?: boolean | JobStatusActions;
   /** Replaces the icon of some states; `null` shows no icon for that state. Icons are always `aria-hidden`. */

@@ -28,7 +28,11 @@ export interface PendingJobsBadgeRenderProps extends PendingJobsBadgeRenderState
 export interface PendingJobsBadgeProps
   extends UsePendingJobsCountOptions,
     Omit<HTMLAttributes<HTMLSpanElement>, 'children' | 'className' | 'style'> {
-  /** Replaces some or all of the default English texts. */
+  /**
+   * Replaces some or all of the default English texts.
+   *
+   * @default the English texts ("3 active jobs", "(2 pending, 1 processing)")
+   */
   labels?: Partial<PendingJobsBadgeLabels>;
   /** Classes added to `jobwatch-badge`, or a function of the counts returning them. */
   className?: ValueOrFunction<string | undefined, PendingJobsBadgeRenderState>;

@@ -73,49 +73,66 @@ function PageLoad({ client, tab, children }: { client: JobClient; tab: TabStorag
   );
 }
 
+/** How a {@link ReloadableTab} is framed. */
+export type TabFrame =
+  /** A browser window: a reload button and an address bar, nothing else (what showcase stories use). */
+  | 'browser'
+  /**
+   * The same, plus what a test reads: the number of the page load ("Page load 2",
+   * `data-testid="page-load"`) and what the tab's storage holds
+   * (`data-testid="tab-storage"`). Only for test-only stories.
+   */
+  | 'instrumented';
+
 /**
- * Renders `children(storage)` as a page in a reloadable tab: a bar with a
- * "Reload page" button, the number of the page load ("Page load 2") and what
- * the tab's storage holds (`data-testid="tab-storage"`), above the page.
+ * Renders `children(storage)` as a page in a reloadable tab: a browser-like
+ * frame whose reload button ("Reload page") mounts the page again, with an
+ * address bar showing `address`; `frame="instrumented"` adds the page load's
+ * number and what the tab's storage holds, for play functions.
  * Give `storage` to `useTrackedJobs`.
  *
  * Place it inside the story's `JobClientProvider` (a decorator): each page
  * load gets that provider's client (the backend itself, or a fetch client over
  * HTTP) and nothing else from it.
  */
-export function ReloadableTab({ children }: { children: (storage: JobIdStorage) => ReactNode }) {
+export function ReloadableTab({
+  children,
+  frame = 'browser',
+  address = 'app.example.com',
+}: {
+  children: (storage: JobIdStorage) => ReactNode;
+  frame?: TabFrame;
+  address?: string;
+}) {
   const client = useJobClient();
   // useState, not module scope: one tab storage per mounted story.
   const [tab] = useState(createTabStorage);
   const [load, setLoad] = useState(1);
   const entries = useSyncExternalStore(tab.subscribe, tab.getSnapshot, tab.getSnapshot);
   return (
-    <div style={{ display: 'grid', gap: '1rem' }}>
-      <div
-        style={{
-          display: 'flex',
-          flexWrap: 'wrap',
-          alignItems: 'center',
-          gap: '0.75rem',
-          padding: '0.375rem 0.5rem',
-          borderRadius: '0.375rem',
-          background: '#f3f4f6',
-          color: '#374151',
-          fontFamily: 'system-ui, sans-serif',
-          fontSize: '0.8125rem',
-        }}
-      >
-        <button type="button" onClick={() => setLoad((n) => n + 1)}>
-          Reload page
-        </button>
-        <span data-testid="page-load">Page load {load}</span>
-        <span>
-          Tab storage:{' '}
-          <code data-testid="tab-storage">
-            {entries.length === 0 ? 'empty' : entries.map(([key, value]) => `${key} = ${value}`).join('; ')}
-          </code>
+    <div className="jw-demo jw-demo-window">
+      <div className="jw-demo-window__bar">
+        <span className="jw-demo-window__dots" aria-hidden="true">
+          <span />
+          <span />
+          <span />
         </span>
+        <button type="button" className="jw-demo-window__reload" aria-label="Reload page" title="Reload page" onClick={() => setLoad((n) => n + 1)}>
+          <span aria-hidden="true">↻</span>
+        </button>
+        <span className="jw-demo-window__address">{address}</span>
       </div>
+      {frame === 'instrumented' && (
+        <div className="jw-demo-window__bar" style={{ fontSize: '0.8125rem', background: '#fef3c7', color: '#78350f' }}>
+          <span data-testid="page-load">Page load {load}</span>
+          <span>
+            Tab storage:{' '}
+            <code data-testid="tab-storage">
+              {entries.length === 0 ? 'empty' : entries.map(([key, value]) => `${key} = ${value}`).join('; ')}
+            </code>
+          </span>
+        </div>
+      )}
       <PageLoad key={load} client={client} tab={tab}>
         {children}
       </PageLoad>

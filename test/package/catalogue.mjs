@@ -2,7 +2,11 @@
 // folder, serve it with a bare static file server on 127.0.0.1, and run the
 // "Project page over HTTP" story (fetch client -> MSW worker -> handler ->
 // in-memory backend) in headless Chromium. Also checks the MSW worker is
-// shipped and each component has its generated docs page.
+// shipped and each component has its generated docs page, and that the
+// catalogue looks finished: it opens on the Introduction page, shows no
+// Storybook onboarding checklist, its showcases carry no test instrumentation
+// (test-only stories stay out of the sidebar and docs), and the docs tables
+// give real defaults.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -20,6 +24,88 @@ const check = (ok, what) => {
 
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.json': 'application/json', '.svg': 'image/svg+xml', '.woff2': 'font/woff2' };
 
+/** The "Default" column of `prop`'s row in the props table of the docs page open in `page`. */
+async function defaultOf(page, prop) {
+  const name = page.locator('td:first-child', { hasText: new RegExp(`^${prop}\\*?$`) });
+  const row = page.locator('table.docblock-argstable tbody tr').filter({ has: name }).first();
+  await row.waitFor({ timeout: 15_000 });
+  return (await row.locator('td').nth(2).innerText()).trim();
+}
+
+/** Runs one group of checks; a group that throws fails on its own, and the next still runs. */
+async function group(what, run) {
+  try {
+    await run();
+  } catch (error) {
+    check(false, `${what}: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+  }
+}
+
+/** What a person opening the catalogue sees: where it opens, the sidebar, a showcase, the docs tables. */
+async function checkLooksFinished(page, base) {
+  await group('the catalogue opens on the Introduction page', async () => {
+    await page.goto(`${base}/`);
+    await page.waitForURL(/\?path=\/docs\/introduction--docs/, { timeout: 15_000 });
+    check(true, 'the catalogue opens on the Introduction page');
+    const intro = page.frameLocator('#storybook-preview-iframe');
+    await intro.getByRole('heading', { level: 1, name: /Live status of background jobs/ }).waitFor({ timeout: 15_000 });
+    check(true, 'the Introduction page renders its heading');
+    check(
+      (await intro.locator('a[href="?path=/docs/components-jobstatus--docs"]').count()) > 0,
+      'the Introduction page links to the components’ docs pages',
+    );
+  });
+
+  await group('no onboarding checklist', async () => {
+    // Storybook's onboarding UI: off by configuration (it only ever renders in `storybook dev`,
+    // which reads the same flags), and nothing of it on screen.
+    await page.goto(`${base}/?path=/story/examples-project-page--interactive`);
+    const sidebar = page.locator('#storybook-explorer-tree');
+    await sidebar.waitFor({ timeout: 15_000 });
+    const features = await page.evaluate(() => window.FEATURES ?? {});
+    check(
+      features.sidebarOnboardingChecklist === false && features.menuOnboardingChecklist === false,
+      'no onboarding checklist: features.sidebarOnboardingChecklist and menuOnboardingChecklist are off',
+    );
+    check(!/onboarding|get started|getting started|checklist/i.test(await page.locator('body').innerText()), 'the sidebar shows no onboarding checklist');
+  });
+
+  await group('test-only stories are not in the sidebar', async () => {
+    // With the Project page open its group is expanded: the showcases are listed, the instrumented tests are not.
+    const sidebar = page.locator('#storybook-explorer-tree');
+    await sidebar.locator('[data-item-id="examples-project-page--interactive"]').waitFor({ timeout: 15_000 });
+    const listed = await sidebar.locator('[data-item-id^="examples-project-page--"]').evaluateAll((items) => items.map((item) => item.dataset.itemId));
+    check(
+      listed.length === 2 && !listed.includes('examples-project-page--reload-mid-generation'),
+      `test-only stories are not in the sidebar: the Project page lists its 2 showcases only (${listed.join(', ')})`,
+    );
+  });
+
+  await group('the Project page has no debug text', async () => {
+    await page.goto(`${base}/iframe.html?id=examples-project-page--interactive&viewMode=story`);
+    await page.getByRole('heading', { level: 1, name: 'Autumn campaign' }).waitFor({ timeout: 15_000 });
+    await page.getByRole('img', { name: 'Generated image: A lighthouse at dusk' }).waitFor({ timeout: 15_000 });
+    const shown = await page.locator('#storybook-root').innerText();
+    check(!/Page load|Tab storage/.test(shown), 'the Project page has no "Page load" debug text');
+  });
+
+  await group('docs tables give real defaults', async () => {
+    await page.goto(`${base}/iframe.html?id=components-jobstatus--docs&viewMode=docs`);
+    check((await defaultOf(page, 'pollInterval')) === '2000', 'JobStatus docs table: pollInterval defaults to 2000');
+    check((await defaultOf(page, 'detailed')) === 'false', 'JobStatus docs table: detailed defaults to false');
+    // Once its failed-job story has its answer, the page shows realistic content, no markup payload.
+    await page.locator('#anchor--components-jobstatus--detailed-failed [data-state="failed"]').waitFor({ timeout: 15_000 });
+    const docsText = await page.locator('#storybook-docs').innerText();
+    check(docsText.includes('Retry 3 of 3') && !docsText.includes('onerror'), 'the JobStatus docs page shows realistic content, no markup payload');
+    await page.goto(`${base}/iframe.html?id=components-pendingjobsbadge--docs&viewMode=docs`);
+    check((await defaultOf(page, 'pollInterval')) === '5000', 'PendingJobsBadge docs table: pollInterval defaults to 5000');
+  });
+  await group('JobList docs table', async () => {
+    await page.goto(`${base}/iframe.html?id=components-joblist--docs&viewMode=docs`);
+    check((await defaultOf(page, 'refetchInterval')) === 'false', 'JobList docs table: refetchInterval defaults to false');
+  });
+}
+
 let server;
 let browser;
 try {
@@ -29,9 +115,20 @@ try {
 
   check(existsSync(path.join(out, 'mockServiceWorker.js')), 'the MSW worker is part of the catalogue');
   const index = JSON.parse(readFileSync(path.join(out, 'index.json'), 'utf8'));
-  for (const id of ['components-jobstatus--docs', 'components-jobprogress--docs', 'components-pendingjobsbadge--docs']) {
+  for (const id of ['components-jobstatus--docs', 'components-jobprogress--docs', 'components-pendingjobsbadge--docs', 'components-joblist--docs']) {
     check(index.entries[id]?.type === 'docs', `docs page ${id}`);
   }
+  check(index.entries['introduction--docs']?.type === 'docs', 'the Introduction page is part of the catalogue');
+  // Instrumented variants exist for their play functions only: built, run by addon-vitest, never listed.
+  const testOnly = Object.values(index.entries).filter((entry) => entry.type === 'story' && !entry.tags?.includes('dev'));
+  check(
+    testOnly.some((entry) => entry.id === 'examples-project-page--reload-mid-generation'),
+    `test-only stories are built but tagged out of the sidebar (${testOnly.length})`,
+  );
+  check(
+    testOnly.every((entry) => entry.tags.includes('test') && !entry.tags.includes('autodocs')),
+    'test-only stories still run as tests and stay off the docs pages',
+  );
 
   server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
@@ -52,6 +149,8 @@ try {
   const page = await browser.newPage();
   const errors = [];
   page.on('pageerror', (error) => errors.push(error.message));
+  await checkLooksFinished(page, `http://127.0.0.1:${port}`);
+
   await page.goto(`http://127.0.0.1:${port}/iframe.html?id=examples-project-page-over-http--generate-image-over-http&viewMode=story`);
   // The story's own play function clicks Generate and runs the flow over the
   // worker; its end state is the generated image in the images area.
