@@ -4,7 +4,16 @@
  */
 import { JobNotFoundError, JobRequestError } from '../core/errors';
 import { isTerminal, JOB_STATES } from '../core/isTerminal';
-import { isValidJobId, matchesMetaFilter, MAX_JOB_ID_LENGTH, metaFilterProblem, RESERVED_JOB_IDS } from '../core/restContract';
+import {
+  DEFAULT_LIST_LIMIT,
+  isValidJobId,
+  matchesMetaFilter,
+  MAX_IDS_PER_REQUEST,
+  MAX_JOB_ID_LENGTH,
+  MAX_LIST_LIMIT,
+  metaFilterProblem,
+  RESERVED_JOB_IDS,
+} from '../core/restContract';
 import type { Job, JobBatch, JobFilter, JobPage, JobState, PendingCount } from '../core/types';
 import { iso, later, type BackendClock } from './memoryClock';
 import type { Subscriber } from './memoryPush';
@@ -48,7 +57,7 @@ export function badRequest(message: string): JobRequestError {
 }
 
 /** The contract's id rule in words, for error messages (the rule itself is `isValidJobId`). */
-export const JOB_ID_RULE = `1 to ${MAX_JOB_ID_LENGTH} characters without control characters, never ${RESERVED_JOB_IDS.map((name) => `"${name}"`).join(' or ')}`;
+export const JOB_ID_RULE = `1 to ${MAX_JOB_ID_LENGTH} characters of well-formed UTF-16 without control characters, never ${RESERVED_JOB_IDS.map((name) => `"${name}"`).join(' or ')}`;
 
 /** An id as it appears in an error message: quoted, shortened, anything but printable ASCII escaped. */
 export function showId(id: unknown): string {
@@ -223,10 +232,6 @@ export function logCall(context: Pick<StoreContext, 'calls' | 'clock'>, method: 
 /** The JobStore methods of the memory backend (every one logged, answered after the latency). */
 export type MemoryStoreMethods = Pick<MemoryJobBackend, 'getStatus' | 'getStatuses' | 'list' | 'getPendingCount' | 'cancel' | 'retry'>;
 
-const DEFAULT_LIMIT = 20;
-const MAX_LIMIT = 100;
-const MAX_BATCH = 100;
-
 /** Creates the JobStore methods over a backend's table. */
 export function createStoreMethods(context: StoreContext): MemoryStoreMethods {
   const { table, clock, transact, latencyOf } = context;
@@ -271,7 +276,7 @@ export function createStoreMethods(context: StoreContext): MemoryStoreMethods {
 
   function getStatuses(ids: string[], o?: MemoryRequestOptions): Promise<JobBatch> {
     return answer('getStatuses', [ids, o], o?.signal, () => {
-      if (ids.length > MAX_BATCH) throw badRequest(`At most ${MAX_BATCH} ids per batch`);
+      if (ids.length > MAX_IDS_PER_REQUEST) throw badRequest(`At most ${MAX_IDS_PER_REQUEST} ids per batch`);
       ids.forEach(checkId);
       const jobs: Job[] = [];
       const missing: string[] = [];
@@ -286,9 +291,9 @@ export function createStoreMethods(context: StoreContext): MemoryStoreMethods {
 
   function list(filter?: JobFilter, o?: MemoryRequestOptions): Promise<JobPage> {
     return answer('list', [filter, o], o?.signal, () => {
-      const { status, meta, cursor, limit = DEFAULT_LIMIT } = filter ?? {};
-      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
-        throw badRequest(`limit must be an integer from 1 to ${MAX_LIMIT}`);
+      const { status, meta, cursor, limit = DEFAULT_LIST_LIMIT } = filter ?? {};
+      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
+        throw badRequest(`limit must be an integer from 1 to ${MAX_LIST_LIMIT}`);
       }
       const statuses = status === undefined ? [] : ([] as JobState[]).concat(status);
       for (const state of statuses) {
