@@ -6,6 +6,7 @@ import { createChangeLog } from './changeLog';
 import { createEventsReader } from './eventsReader';
 import { createJobMapping, isTerminalState, STATE_MAP, type BullState, type Entry } from './jobMapping';
 import { badRequest, createScanLists, MAX_LIMIT, parseListFilter } from './listJobs';
+import { createRedisAccess, DEFAULT_TIMEOUT_MS } from './redisAccess';
 
 export { CANCEL_STREAM } from './cancelMarkers';
 
@@ -57,12 +58,22 @@ export interface BullMQJobStoreOptions {
    * Expired marks are deleted whenever a list or a count reads them.
    */
   keepCancelledMs?: number;
+  /**
+   * How long any store call may take, in ms (default 2000). The store reads and writes on a
+   * connection of its own (duplicated from the queue's, without an offline queue, with this
+   * `commandTimeout`), so while Redis is away every call rejects at once, and at the latest
+   * after `timeoutMs`, with a `JobTransportError` saying Redis is unavailable
+   * (`createJobHandler` answers 503 `unavailable` with `Retry-After`). Nothing waits for Redis
+   * to come back, and nothing runs late: once Redis answers again, so does the store, without
+   * a restart. A cooperative cancel may take `cancelTimeoutMs` more.
+   */
+  timeoutMs?: number;
 }
 
 /** A {@link JobStore} backed by a BullMQ queue; `close()` stops its event reader. */
 export type BullMQJobStore = JobStore &
   Required<Pick<JobStore, 'getStatuses' | 'cancel' | 'retry' | 'subscribe' | 'logPosition' | 'changedSince'>> & {
-    /** Closes the `QueueEvents` reader used by `subscribe` (the queue itself is yours to close). */
+    /** Closes the `QueueEvents` reader used by `subscribe` and the store's own connection (the queue itself is yours to close). */
     close(): Promise<void>;
   };
 
@@ -86,11 +97,15 @@ export type BullMQJobStore = JobStore &
  */
 export function createBullMQJobStore(options: BullMQJobStoreOptions): BullMQJobStore {
   const { queue, owner, toResult, toMeta, progressScale = 100, cancelActive, cancelTimeoutMs = 5000 } = options;
-  const redis = async () => queue.getBackend().client;
+  const { timeoutMs = DEFAULT_TIMEOUT_MS } = options;
+  if (!(timeoutMs > 0)) throw new TypeError('createBullMQJobStore: timeoutMs must be a positive number of ms');
+  const access = createRedisAccess(queue, timeoutMs);
+  const redis = access.client;
+  const bull = access.queue;
   const markers = createCancelMarkers(redis, queue.toKey(CANCEL_MARKERS), options.keepCancelledMs);
   const toEntry = createJobMapping({ owner, toResult, toMeta, progressScale });
   const changeLog = createChangeLog(redis, queue.toKey('events'));
-  const lists = createScanLists({ queue, markers, toEntry });
+  const lists = createScanLists({ queue: bull, markers, toEntry });
 
   /** Reads one job (marker first); `null` when unknown or in no mapped state. */
   async function readEntry(id: string): Promise<(Entry & { bjob?: BullJob }) | null> {
@@ -101,10 +116,11 @@ export function createBullMQJobStore(options: BullMQJobStoreOptions): BullMQJobS
     let bjob: BullJob | undefined;
     let state = '';
     for (let attempt = 0; ; attempt++) {
-      const before = await queue.getJobState(id);
-      bjob = await queue.getJob(id);
+      const q = await bull();
+      const before = await q.getJobState(id);
+      bjob = await q.getJob(id);
       if (!bjob) break;
-      state = await queue.getJobState(id);
+      state = await q.getJobState(id);
       if (state === before || attempt >= 4) break;
     }
     const entry = bjob && state in STATE_MAP ? { ...toEntry(bjob, state as BullState), bjob } : null;
@@ -120,7 +136,12 @@ export function createBullMQJobStore(options: BullMQJobStoreOptions): BullMQJobS
     return entry;
   }
 
-  const events = createEventsReader({ queue, connection: options.connection, readEntry, logPosition: changeLog.logPosition });
+  const events = createEventsReader({
+    queue,
+    connection: options.connection,
+    readEntry: (id) => access.run('read', () => readEntry(id)),
+    logPosition: () => access.run('log position', changeLog.logPosition),
+  });
 
   async function getStatus(id: string, o: JobStoreRequestOptions): Promise<Job> {
     return (await readOwned(id, o.owner)).job;
@@ -171,16 +192,17 @@ export function createBullMQJobStore(options: BullMQJobStoreOptions): BullMQJobS
   /** Waits for the worker to stop the job; rejects with 409 when it keeps running or completed. */
   async function stopActive(id: string): Promise<void> {
     const deadline = Date.now() + cancelTimeoutMs;
-    let state = await queue.getJobState(id);
+    const q = await bull();
+    let state = await q.getJobState(id);
     while (state === 'active') {
       if (Date.now() >= deadline) throw notCancellable(id);
       await sleep(25);
-      state = await queue.getJobState(id);
+      state = await q.getJobState(id);
     }
     if (state === 'completed') throw notCancellable(id);
     // A retry may have put it back in the queue, where another worker can take it: remove()
     // answers 0 while a lock is held.
-    if ((await queue.remove(id)) !== 1 && (await queue.getJobState(id)) !== 'unknown') throw notCancellable(id);
+    if ((await q.remove(id)) !== 1 && (await q.getJobState(id)) !== 'unknown') throw notCancellable(id);
   }
 
   async function cancel(id: string, o: JobStoreRequestOptions): Promise<Job> {
@@ -229,15 +251,19 @@ export function createBullMQJobStore(options: BullMQJobStoreOptions): BullMQJobS
   }
 
   return {
-    getStatus,
-    getStatuses,
-    list,
-    getPendingCount,
-    cancel,
-    retry,
+    getStatus: (id, o) => access.run('getStatus', () => getStatus(id, o)),
+    getStatuses: (ids, o) => access.run('getStatuses', () => getStatuses(ids, o)),
+    list: (filter, o) => access.run('list', () => list(filter, o)),
+    getPendingCount: (filter, o) => access.run('getPendingCount', () => getPendingCount(filter, o)),
+    // A cooperative cancel may wait for the worker: its deadline includes that wait.
+    cancel: (id, o) => access.run('cancel', () => cancel(id, o), timeoutMs + (cancelActive ? cancelTimeoutMs : 0)),
+    retry: (id, o) => access.run('retry', () => retry(id, o)),
     subscribe: (id: string, listener: JobSubscriptionListener, o: Pick<JobStoreRequestOptions, 'owner'>) => events.subscribe(id, listener, o.owner),
-    logPosition: () => changeLog.logPosition(),
-    changedSince: (ids: string[], position: string) => changeLog.changedSince(ids, position),
-    close: () => events.close(),
+    logPosition: () => access.run('logPosition', changeLog.logPosition),
+    changedSince: (ids: string[], position: string) => access.run('changedSince', () => changeLog.changedSince(ids, position)),
+    close: async () => {
+      await events.close();
+      await access.close();
+    },
   };
 }

@@ -4,6 +4,7 @@ import { JobNotFoundError } from '../core/errors';
 import type { JobSubscriptionListener } from '../core/types';
 import { STREAM_ID } from './changeLog';
 import { isTerminalState, type Entry } from './jobMapping';
+import { reconnectSoon } from './redisAccess';
 
 /** When the stream's newest id cannot be read, QueueEvents start this far back by the local clock. */
 const EVENTS_REPLAY_MS = 5000;
@@ -172,7 +173,12 @@ export function createEventsReader(options: EventsReaderOptions): EventsReader {
       // reader, and the first reads of subscriptions come after it.
       const from = await logPosition().catch(() => `${Math.max(0, Date.now() - EVENTS_REPLAY_MS)}-0`);
       if (generation !== readerGeneration) return;
-      const connection = options.connection ?? (queue.opts.connection as ConnectionOptions);
+      const given = options.connection ?? (queue.opts.connection as ConnectionOptions);
+      // Connection options (not a client): reconnect within a second of Redis coming back.
+      const connection =
+        typeof (given as { duplicate?: unknown }).duplicate === 'function' || 'retryStrategy' in given
+          ? given
+          : ({ ...given, retryStrategy: reconnectSoon } as ConnectionOptions);
       const events = new QueueEvents(queue.name, {
         connection,
         ...(queue.opts.prefix ? { prefix: queue.opts.prefix } : {}),

@@ -76,7 +76,7 @@ export function isAfter(entry: Entry, after: ListQuery['after']): boolean {
 
 /** What the full-scan lists read with. */
 export interface ScanOptions {
-  queue: Queue;
+  queue: () => Promise<Queue>;
   markers: CancelMarkers;
   toEntry(bjob: BullJob, state: BullState): Entry;
 }
@@ -85,9 +85,10 @@ export interface ScanOptions {
  * Lists and counts by reading every job of the requested states (and every cancel marker):
  * O(n) in the queue's size per call.
  */
-export function createScanLists({ queue, markers, toEntry }: ScanOptions) {
+export function createScanLists({ queue: bull, markers, toEntry }: ScanOptions) {
   /** Every job of the given states (with markers), deduplicated; O(n). */
   async function readAll(states: JobState[]): Promise<Entry[]> {
+    const queue = await bull();
     const bullStates = states.flatMap((state) => BULL_STATES_OF[state]);
     const [marks, ...lists] = await Promise.all([
       markers.readAll(),
