@@ -1,19 +1,18 @@
-import {
-  isAbortError,
-  JobError,
-  JobNotFoundError,
-  JobProtocolError,
-  JobRequestError,
-  JobTransportError,
-  JobUnauthorizedError,
-} from './errors';
-import { createEventStreams } from './eventStreams';
+import { JobProtocolError, JobRequestError } from './errors';
+import { createEventStreams, DEFAULT_SILENCE_TIMEOUT_MS } from './eventStreams';
+import { abortError, createHttpTransport, type FetchJobClientHeaders } from './fetchTransport';
 import { parseJob, parseJobBatch, parseJobPage, parsePendingCount } from './parseJob';
-import { formatIdList, MAX_IDS_PER_REQUEST } from './restContract';
+import {
+  formatIdList,
+  isValidJobId,
+  jobRequestTarget,
+  MAX_IDS_PER_REQUEST,
+  MAX_JOB_ID_LENGTH,
+  type JobAction,
+} from './restContract';
 import type { Job, JobBatch, JobClient, JobFilter, JobPage, JobRequestOptions, PendingCount } from './types';
 
-/** Headers for every request: a value, or a function called before every request and every reconnect (for short-lived tokens). */
-export type FetchJobClientHeaders = HeadersInit | (() => HeadersInit | Promise<HeadersInit>);
+export { parseRetryAfter, type FetchJobClientHeaders } from './fetchTransport';
 
 /** Options of {@link createFetchJobClient}. */
 export interface FetchJobClientOptions {
@@ -21,12 +20,35 @@ export interface FetchJobClientOptions {
   baseUrl: string;
   /** The fetch to use. Default: the global `fetch`, looked up at call time. */
   fetch?: typeof fetch;
-  /** Headers sent with every request, or a (possibly async) function returning them, called on every request and every reconnect. */
+  /**
+   * Headers sent with every request, or a (possibly async) function returning
+   * them, called on every request and every reconnect.
+   *
+   * When there are any, redirects are not left to `fetch` (which would send
+   * them to wherever the server points): the client follows same-origin
+   * redirects itself (at most 5), and a redirect to another origin fails with
+   * `JobTransportError` without reaching it. In browsers, where a redirect's
+   * target cannot be read, any redirect fails so. Point `baseUrl` at the
+   * address that answers.
+   */
   headers?: FetchJobClientHeaders;
-  /** Gives up on a request (or on opening the event stream) after this many ms with `JobTransportError`. Default 30 000. */
+  /**
+   * Gives up on a request after this many ms with `JobTransportError`: the
+   * whole exchange, redirects, headers and body, so a server that sends
+   * headers and then stalls cannot hang a read. For the event stream it
+   * covers opening it (silence after that is `silenceTimeoutMs`'s). Default 30 000.
+   */
   timeoutMs?: number;
   /** Offer push through `GET {base}/events`. Default `true`; set `false` when the server has no event stream. */
   push?: boolean;
+  /**
+   * An event stream silent for this long is taken for dead and reopened, in
+   * ms. Default 45 000 (three of the server's default 15 s heartbeats). When
+   * the server announces a slower heartbeat (the comment `: heartbeat <ms>`
+   * right after connecting, as `createJobHandler({ heartbeatMs })` does), that
+   * stream waits `max(silenceTimeoutMs, 3 × heartbeat)` instead.
+   */
+  silenceTimeoutMs?: number;
 }
 
 /** A {@link JobClient} over HTTP, with `subscribe` sharing one event stream for all jobs. */
@@ -36,35 +58,23 @@ export interface FetchJobClient extends JobClient {
   retry(id: string, options?: JobRequestOptions): Promise<Job>;
 }
 
-/** @internal What the event streams need from the client. */
-export interface HttpTransport {
-  url(path: string, query?: string): string;
-  fetch(url: string, init: RequestInit, options: { signal?: AbortSignal; timeout: boolean }): Promise<Response>;
-  headers(): Promise<Headers>;
-  errorFor(response: Response, id?: string): Promise<JobError>;
-}
-
 const DEFAULT_TIMEOUT_MS = 30_000;
 
-/**
- * Parses `Retry-After` (seconds or an HTTP date) into ms from now; `undefined` when absent or invalid.
- */
-export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
-  if (value === null) return undefined;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const date = Date.parse(trimmed);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+/** What the server would answer for an id the contract refuses; such an id is never sent (it may not even be encodable). */
+function invalidIdError(id: string): JobRequestError {
+  return new JobRequestError(
+    400,
+    'bad_request',
+    `Invalid job id ${JSON.stringify(id)}: 1 to ${MAX_JOB_ID_LENGTH} characters of well-formed text without control characters, not a route name`,
+  );
 }
 
-async function readErrorBody(response: Response): Promise<{ code?: string; message?: string }> {
-  try {
-    const body = (await response.json()) as { error?: { code?: unknown; message?: unknown } };
-    const code = typeof body?.error?.code === 'string' ? body.error.code : undefined;
-    const message = typeof body?.error?.message === 'string' ? body.error.message : undefined;
-    return { code, message };
-  } catch {
-    return {};
+/** Longest delay `setTimeout` honours (2^31 − 1 ms); past it, timers fire at once. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+function checkPositive(name: string, value: number | undefined): void {
+  if (value !== undefined && !(typeof value === 'number' && value > 0 && value <= MAX_TIMER_MS)) {
+    throw new RangeError(`createFetchJobClient: ${name} must be a number of ms from 1 to 2^31 - 1, got ${String(value)}`);
   }
 }
 
@@ -78,7 +88,11 @@ async function readErrorBody(response: Response): Promise<{ code?: string; messa
  * 401/403 → `JobUnauthorizedError`; 429 and 5xx → `JobTransportError` with
  * `retryAfterMs` from `Retry-After`; 400/409 → `JobRequestError` with the
  * server's `code`; a network failure or timeout → `JobTransportError`.
- * Aborting a request's `signal` rejects it with an `AbortError`.
+ * Aborting a request's `signal` rejects it with an `AbortError`. An id the
+ * contract refuses (see `isValidJobId`) is never sent: it is a
+ * `JobRequestError` (`bad_request`), as the server would answer; the ids `.`
+ * and `..`, which URLs cannot carry in a path, go in the query
+ * (`GET {base}?id=..`).
  *
  * `subscribe` multiplexes: all subscriptions of one client share one
  * `GET {base}/events?ids=…` stream (one per 100 ids), read with fetch so
@@ -92,82 +106,35 @@ async function readErrorBody(response: Response): Promise<{ code?: string; messa
  * });
  */
 export function createFetchJobClient(options: FetchJobClientOptions): FetchJobClient {
-  const base = options.baseUrl.replace(/\/+$/, '');
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-
-  const transport: HttpTransport = {
-    url: (path, query) => base + path + (query ? `?${query}` : ''),
-    async headers() {
-      const value = typeof options.headers === 'function' ? await options.headers() : options.headers;
-      return new Headers(value);
-    },
-    async fetch(url, init, { signal, timeout }) {
-      const doFetch = options.fetch ?? globalThis.fetch;
-      const controller = new AbortController();
-      const onAbort = () => controller.abort(signal?.reason);
-      if (signal?.aborted) throw abortError(signal);
-      signal?.addEventListener('abort', onAbort, { once: true });
-      let timedOut = false;
-      const timer = timeout
-        ? setTimeout(() => {
-            timedOut = true;
-            controller.abort();
-          }, timeoutMs)
-        : null;
-      try {
-        return await doFetch(url, { ...init, signal: controller.signal });
-      } catch (error) {
-        if (timedOut) throw new JobTransportError(`Request timed out after ${timeoutMs} ms`, { cause: error });
-        if (signal?.aborted) throw abortError(signal);
-        if (isAbortError(error)) throw error;
-        throw new JobTransportError(`Network error: ${error instanceof Error ? error.message : String(error)}`, {
-          cause: error,
-        });
-      } finally {
-        if (timer !== null) clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-      }
-    },
-    async errorFor(response, id) {
-      const { status } = response;
-      const { code, message } = await readErrorBody(response);
-      if (status === 404 && id !== undefined) return new JobNotFoundError(id);
-      if (status === 401 || status === 403) {
-        return new JobUnauthorizedError(message ?? `Not authorized (HTTP ${status})`, { status });
-      }
-      if (status === 429 || status >= 500) {
-        return new JobTransportError(message ?? `Server answered HTTP ${status}`, {
-          status,
-          retryAfterMs: parseRetryAfter(response.headers.get('retry-after')),
-        });
-      }
-      return new JobRequestError(status, code ?? `http_${status}`, message ?? `Server answered HTTP ${status}`);
-    },
-  };
+  checkPositive('timeoutMs', options.timeoutMs);
+  checkPositive('silenceTimeoutMs', options.silenceTimeoutMs);
+  const transport = createHttpTransport({
+    base: options.baseUrl.replace(/\/+$/, ''),
+    fetch: options.fetch,
+    headers: options.headers,
+    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+  });
 
   async function request<T>(
     method: 'GET' | 'POST',
-    path: string,
-    query: string | undefined,
+    target: { path: string; query: string },
     parse: (value: unknown) => T,
     signal: AbortSignal | undefined,
     id?: string,
   ): Promise<T> {
     const headers = await transport.headers();
     headers.set('accept', 'application/json');
-    const response = await transport.fetch(transport.url(path, query), { method, headers }, { signal, timeout: true });
-    if (!response.ok) throw await transport.errorFor(response, id);
+    const answer = await transport.send(transport.url(target.path, target.query), { method, headers }, signal);
+    if (!answer.ok) throw transport.errorFor(answer, id);
     let body: unknown;
     try {
-      body = await response.json();
+      body = JSON.parse(answer.text);
     } catch (error) {
       if (signal?.aborted) throw abortError(signal);
       throw new JobProtocolError('', 'is not JSON', { cause: error });
     }
     return parse(body);
   }
-
-  const jobPath = (id: string) => `/${encodeURIComponent(id)}`;
 
   function checkedJob(id: string) {
     return (value: unknown): Job => {
@@ -177,37 +144,44 @@ export function createFetchJobClient(options: FetchJobClientOptions): FetchJobCl
     };
   }
 
+  /** `GET {base}/{id}`, `POST {base}/{id}/{action}`, or their query form for `.` and `..` (see `jobRequestTarget`). */
+  async function perJob(id: string, action: JobAction | undefined, o: JobRequestOptions | undefined): Promise<Job> {
+    if (!isValidJobId(id)) throw invalidIdError(id);
+    return request(action ? 'POST' : 'GET', jobRequestTarget(id, action), checkedJob(id), o?.signal, id);
+  }
+
   async function getStatuses(ids: string[], o?: JobRequestOptions): Promise<JobBatch> {
     const unique = [...new Set(ids)];
     if (unique.length === 0) return { jobs: [], missing: [] };
+    const invalid = unique.find((id) => !isValidJobId(id));
+    if (invalid !== undefined) throw invalidIdError(invalid);
     const chunks: string[][] = [];
     for (let i = 0; i < unique.length; i += MAX_IDS_PER_REQUEST) chunks.push(unique.slice(i, i + MAX_IDS_PER_REQUEST));
     const answers = await Promise.all(
-      chunks.map((chunk) => request('GET', '', `ids=${formatIdList(chunk)}`, parseJobBatch, o?.signal)),
+      chunks.map((chunk) => request('GET', { path: '', query: `ids=${formatIdList(chunk)}` }, parseJobBatch, o?.signal)),
     );
     return { jobs: answers.flatMap((a) => a.jobs), missing: answers.flatMap((a) => a.missing) };
   }
 
   const client: FetchJobClient = {
-    getStatus: (id, o) => request('GET', jobPath(id), undefined, checkedJob(id), o?.signal, id),
+    getStatus: (id, o) => perJob(id, undefined, o),
     getStatuses,
-    list: (filter = {}, o) => request('GET', '', listQuery(filter), parseJobPage, o?.signal) as Promise<JobPage>,
+    list: (filter = {}, o) => request('GET', { path: '', query: listQuery(filter) }, parseJobPage, o?.signal) as Promise<JobPage>,
     getPendingCount: (filter = {}, o) =>
-      request('GET', '/counts', metaQuery(filter.meta).join('&'), parsePendingCount, o?.signal) as Promise<PendingCount>,
-    cancel: (id, o) => request('POST', `${jobPath(id)}/cancel`, undefined, checkedJob(id), o?.signal, id),
-    retry: (id, o) => request('POST', `${jobPath(id)}/retry`, undefined, checkedJob(id), o?.signal, id),
+      request('GET', { path: '/counts', query: metaQuery(filter.meta).join('&') }, parsePendingCount, o?.signal) as Promise<PendingCount>,
+    cancel: (id, o) => perJob(id, 'cancel', o),
+    retry: (id, o) => perJob(id, 'retry', o),
   };
   if (options.push !== false) {
-    const streams = createEventStreams({ transport, resync: (ids) => getStatuses(ids) });
+    const streams = createEventStreams({
+      transport,
+      resync: (ids) => getStatuses(ids),
+      silenceTimeoutMs: options.silenceTimeoutMs ?? DEFAULT_SILENCE_TIMEOUT_MS,
+      invalidId: (id) => (isValidJobId(id) ? null : invalidIdError(id)),
+    });
     client.subscribe = streams.subscribe;
   }
   return client;
-}
-
-function abortError(signal: AbortSignal): unknown {
-  return signal.reason instanceof Error && isAbortError(signal.reason)
-    ? signal.reason
-    : new DOMException('The operation was aborted.', 'AbortError');
 }
 
 function metaQuery(meta: Record<string, string> | undefined): string[] {

@@ -1,10 +1,12 @@
-import type { HttpTransport } from './createFetchJobClient';
-import { JobError, JobNotFoundError, JobRequestError, JobTransportError, JobUnauthorizedError } from './errors';
+import { JobError, JobNotFoundError, JobProtocolError, JobRequestError, JobTransportError, JobUnauthorizedError } from './errors';
+import type { HttpTransport } from './fetchTransport';
 import { isTerminal } from './isTerminal';
 import { isNewerJob } from './mergeJob';
 import { parseJob } from './parseJob';
 import { compareEventIds, formatIdList, HEARTBEAT_INTERVAL_MS, isEventId, MAX_IDS_PER_REQUEST } from './restContract';
-import { createSseParser, type SseEvent } from './sseParser';
+import { clampRetryAfter } from './retryAfter';
+import { readEventStream } from './eventStreamReader';
+import type { SseEvent } from './sseParser';
 import type { Job, JobBatch, JobSubscriptionListener } from './types';
 
 /** @internal */
@@ -14,9 +16,18 @@ export interface EventStreamsOptions {
   resync(ids: string[]): Promise<JobBatch>;
   /** Source of jitter in [0, 1). Default `Math.random`. */
   random?: () => number;
-  /** A stream silent for this long is considered dead and reopened. Default three heartbeats. */
+  /**
+   * A stream silent for this long is considered dead and reopened. Default
+   * {@link DEFAULT_SILENCE_TIMEOUT_MS}; a stream whose server announces a
+   * slower heartbeat (`: heartbeat <ms>`) waits three of those instead.
+   */
   silenceTimeoutMs?: number;
+  /** Why an id cannot be subscribed to (it is then not put on a stream), or `null`. */
+  invalidId?(id: string): JobError | null;
 }
+
+/** @internal Three of the server's default heartbeats. */
+export const DEFAULT_SILENCE_TIMEOUT_MS = 3 * HEARTBEAT_INTERVAL_MS;
 
 interface Connection {
   readonly ids: readonly string[];
@@ -27,6 +38,8 @@ interface Connection {
   open: boolean;
   /** Listeners were told the stream dropped, and have not seen it reopen yet. */
   dropped: boolean;
+  /** Ids whose listeners were told about a malformed frame and have had no valid one since. */
+  readonly degraded: Set<string>;
   /** Replaced by newer connections; closed once they are open. */
   retiring: boolean;
   closed: boolean;
@@ -46,7 +59,7 @@ const MAX_RECONNECT_DELAY_MS = 30_000;
 export function createEventStreams(options: EventStreamsOptions) {
   const { transport } = options;
   const random = options.random ?? Math.random;
-  const silenceTimeoutMs = options.silenceTimeoutMs ?? 3 * HEARTBEAT_INTERVAL_MS;
+  const silenceTimeoutMs = options.silenceTimeoutMs ?? DEFAULT_SILENCE_TIMEOUT_MS;
 
   const listeners = new Map<string, Set<JobSubscriptionListener>>();
   /** The newest job delivered per id, for de-duplication and late subscribers. */
@@ -150,6 +163,7 @@ export function createEventStreams(options: EventStreamsOptions) {
       lastEventId,
       open: false,
       dropped: false,
+      degraded: new Set(),
       retiring: false,
       closed: false,
       failures: 0,
@@ -204,53 +218,61 @@ export function createEventStreams(options: EventStreamsOptions) {
     });
   }
 
+  /**
+   * A malformed frame is dropped, never re-read in a loop: the listeners of
+   * the job it names (of every job on the stream when it names none) are told
+   * once, through `disconnected`, so the watcher polls them until a valid
+   * frame arrives. The stream stays open.
+   */
+  function malformed(c: Connection, data: string, problem: unknown): void {
+    let named: unknown;
+    try {
+      named = (JSON.parse(data) as { id?: unknown } | null)?.id;
+    } catch {
+      named = undefined;
+    }
+    const ids = typeof named === 'string' && c.idSet.has(named) ? [named] : c.ids;
+    const error =
+      problem instanceof JobProtocolError ? problem : new JobProtocolError('', 'event stream frame is not JSON', { cause: problem });
+    for (const id of ids) {
+      if (c.degraded.has(id) || c.retiring) continue;
+      c.degraded.add(id);
+      forEachListener(id, (l) => l.disconnected?.(error));
+    }
+  }
+
+  /** A valid frame arrived: the stream works, its backoff starts over. */
+  function valid(c: Connection, id: string): void {
+    c.failures = 0;
+    c.degraded.delete(id);
+  }
+
   function onEvent(c: Connection, event: SseEvent): void {
     if (event.id !== undefined && event.id !== '') c.lastEventId = event.id;
     if (event.event === 'job') {
       let job: Job;
       try {
         job = parseJob(JSON.parse(event.data));
-      } catch {
-        // A malformed frame: read the jobs again rather than lose an update.
-        queueResync(c);
+      } catch (error) {
+        malformed(c, event.data, error);
         return;
       }
-      if (c.idSet.has(job.id)) deliver(job);
+      if (!c.idSet.has(job.id)) return;
+      valid(c, job.id);
+      deliver(job);
     } else if (event.event === 'missing') {
       let id: unknown;
       try {
         id = (JSON.parse(event.data) as { id?: unknown })?.id;
-      } catch {
+      } catch (error) {
+        malformed(c, event.data, error);
         return;
       }
-      if (typeof id === 'string' && c.idSet.has(id)) fail(id, new JobNotFoundError(id));
-    }
-  }
-
-  async function read(c: Connection, body: ReadableStream<Uint8Array>, attempt: AbortController): Promise<void> {
-    const reader = body.getReader();
-    const decoder = new TextDecoder();
-    const parser = createSseParser((event) => onEvent(c, event));
-    let watchdog: ReturnType<typeof setTimeout> | null = null;
-    const arm = () => {
-      if (watchdog !== null) clearTimeout(watchdog);
-      watchdog = setTimeout(() => attempt.abort(new JobTransportError('Event stream went silent')), silenceTimeoutMs);
-    };
-    const onAbort = () => void reader.cancel().catch(() => {});
-    attempt.signal.addEventListener('abort', onAbort, { once: true });
-    try {
-      arm();
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (attempt.signal.aborted) throw attempt.signal.reason ?? new JobTransportError('Event stream aborted');
-        if (done) return;
-        arm();
-        parser.feed(decoder.decode(value, { stream: true }));
+      if (typeof id !== 'string') malformed(c, event.data, new JobProtocolError('id', 'of a missing event must be a string'));
+      else if (c.idSet.has(id)) {
+        valid(c, id);
+        fail(id, new JobNotFoundError(id));
       }
-    } finally {
-      if (watchdog !== null) clearTimeout(watchdog);
-      attempt.signal.removeEventListener('abort', onAbort);
-      reader.releaseLock?.();
     }
   }
 
@@ -277,14 +299,11 @@ export function createEventStreams(options: EventStreamsOptions) {
         if (c.lastEventId !== null) headers.set('last-event-id', c.lastEventId);
         if (c.closed) return;
         const url = transport.url('/events', `ids=${formatIdList(c.ids)}`);
-        const response = await transport.fetch(url, { method: 'GET', headers }, { signal: attempt.signal, timeout: true });
-        if (c.closed) {
-          void response.body?.cancel().catch(() => {});
-          return;
-        }
-        if (!response.ok) {
-          const error = await transport.errorFor(response);
-          if (error instanceof JobUnauthorizedError || error instanceof JobRequestError) {
+        let response: Response;
+        try {
+          response = await transport.open(url, { method: 'GET', headers }, attempt.signal);
+        } catch (error) {
+          if (!c.closed && (error instanceof JobUnauthorizedError || error instanceof JobRequestError)) {
             // Reconnecting cannot fix these: end the subscriptions; the watcher polls instead.
             for (const id of c.ids) fail(id, error);
             close(c);
@@ -292,15 +311,25 @@ export function createEventStreams(options: EventStreamsOptions) {
           }
           throw error;
         }
+        if (c.closed) {
+          void response.body?.cancel().catch(() => {});
+          return;
+        }
+        // A 200 that is not an event stream (a login page, a proxy's error page) is a failure, not a success.
+        const type = response.headers.get('content-type') ?? '';
+        if (!/^text\/event-stream\s*(;|$)/i.test(type.trim())) {
+          void response.body?.cancel().catch(() => {});
+          throw new JobProtocolError('', `event stream answered with content type "${type}", not text/event-stream`);
+        }
         if (!response.body) throw new JobTransportError('Event stream answered without a body');
         const reopened = c.dropped || c.attempts > 0;
         c.open = true;
         c.dropped = false;
-        c.failures = 0;
+        // The backoff starts over only once this stream delivers a valid event (see `valid`).
         retireCovered();
         // Catch up on whatever changed while the stream was down.
         if (reopened) queueResync(c);
-        await read(c, response.body, attempt);
+        await readEventStream(response.body, { attempt, silenceTimeoutMs, onEvent: (event) => onEvent(c, event) });
         if (c.closed) return;
         c.open = false;
         if (c.ids.every((id) => finished.has(id) || !listeners.has(id))) {
@@ -322,9 +351,10 @@ export function createEventStreams(options: EventStreamsOptions) {
         notifyDropped(c, error);
         c.failures += 1;
         c.attempts += 1;
-        const ceiling = Math.min(MAX_RECONNECT_DELAY_MS, 1000 * 2 ** (c.failures - 1));
-        const retryAfter = error instanceof JobTransportError ? (error.retryAfterMs ?? 0) : 0;
-        await sleep(c, Math.max(ceiling / 2 + (ceiling / 2) * random(), retryAfter));
+        // Exponential with jitter; a Retry-After outranks it, clamped so a huge one never overflows setTimeout.
+        const ceiling = Math.min(MAX_RECONNECT_DELAY_MS, 1000 * 2 ** Math.min(c.failures - 1, 30));
+        const retryAfter = error instanceof JobTransportError ? (clampRetryAfter(error.retryAfterMs) ?? 0) : 0;
+        await sleep(c, clampRetryAfter(Math.max(ceiling / 2 + (ceiling / 2) * random(), retryAfter)) ?? 0);
       } finally {
         c.controller.signal.removeEventListener('abort', stop);
       }
@@ -333,6 +363,17 @@ export function createEventStreams(options: EventStreamsOptions) {
 
   /** `JobClient.subscribe`: one shared stream carries every subscribed job. */
   function subscribe(id: string, listener: JobSubscriptionListener): () => void {
+    const invalid = options.invalidId?.(id) ?? null;
+    if (invalid) {
+      // Never put on a shared stream: one bad id must not fail the others' stream.
+      let active = true;
+      queueMicrotask(() => {
+        if (active) listener.error?.(invalid);
+      });
+      return () => {
+        active = false;
+      };
+    }
     let set = listeners.get(id);
     if (!set) listeners.set(id, (set = new Set()));
     set.add(listener);
