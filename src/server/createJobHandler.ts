@@ -2,7 +2,7 @@ import { parseJobPage, parsePendingCount } from '../core/parseJob';
 import { HEARTBEAT_INTERVAL_MS } from '../core/restContract';
 import type { JobStore } from '../core/types';
 import { DEFAULT_STORE_TIMEOUT_MS, guardStore } from './guardStore';
-import { badRequest, DEFAULT_UNAVAILABLE_RETRY_AFTER_MS, errorResponse, jsonResponse, toErrorResponse } from './http';
+import { badRequest, errorResponse, jsonResponse, toErrorResponse } from './http';
 import { EVENT_STREAM_HEADERS, openJobEventStream } from './openJobEventStream';
 import {
   checkParams,
@@ -21,8 +21,6 @@ import {
 } from './parseRequest';
 import { parseQueryJobRequest, queryJobRoute } from './queryRoute';
 import { checkJob, readJobs } from './readJobs';
-
-export { DEFAULT_STORE_TIMEOUT_MS, DEFAULT_UNAVAILABLE_RETRY_AFTER_MS };
 
 /** Default of {@link JobHandlerOptions.pollIntervalMs}, in ms. */
 const DEFAULT_POLL_INTERVAL_MS = 1000;
@@ -65,7 +63,8 @@ export interface JobHandlerOptions {
    * opened with until it ends.
    *
    * Throwing `JobUnauthorizedError` also answers 401, and a `JobRequestError`
-   * with a 4xx status answers that (e.g. 403 for a failed CSRF check). Any other
+   * with a 4xx status answers that (e.g. 403 for a failed CSRF check), and a
+   * `JobTransportError` (the session store is down) 503 `unavailable`. Any other
    * throw is treated as an outage, not a verdict: 500 `internal_error` and
    * `onError` — so clients retry rather than stop as they would on a 401.
    *

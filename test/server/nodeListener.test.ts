@@ -209,6 +209,29 @@ describe('toNodeListener over raw sockets', () => {
     expect(s.onError).not.toHaveBeenCalled();
   });
 
+  it(
+    'drops an event-stream client that stops reading once the stream buffer is full: its subscription goes, the server keeps serving',
+    async () => {
+      const s = await serveJobs();
+      const socket: Socket = connect(s.port, '127.0.0.1');
+      let text = '';
+      socket.setEncoding('latin1');
+      socket.on('data', (chunk: string) => (text += chunk));
+      socket.write('GET /api/jobs/events?ids=a HTTP/1.1\r\nHost: localhost\r\n\r\n');
+      await vi.waitFor(() => expect(text).toContain('event: job'));
+      socket.pause(); // reads nothing more
+      const note = 'x'.repeat(500);
+      for (let i = 1; i <= 40_000 && s.active() > 0; i++) {
+        s.backend.progress('a', i / 40_000, `${note} ${i}`);
+        if (i % 500 === 0) await new Promise((resolve) => setImmediate(resolve));
+      }
+      expect(s.active()).toBe(0);
+      socket.destroy();
+      expect(statusLines(await exchange(s.port, GOOD))).toEqual([200]);
+    },
+    60_000,
+  );
+
   it('streams with backpressure: a client that stops reading stops the body being pulled, and leaving cancels it', async () => {
     const chunk = new Uint8Array(64 * 1024).fill(120);
     let pulled = 0;
