@@ -1,6 +1,6 @@
 import type { JobProgressState } from './JobProgress';
 
-/** What {@link JobProgressLabels.valueText} is given to build a progress bar's `aria-valuetext`. */
+/** What {@link JobProgressLabels.valueText} is given to build a progress bar's `aria-valuetext` (also its visible value text). */
 export interface JobProgressValueTextInfo {
   /** What the bar shows; also its `data-state`. */
   state: JobProgressState;
@@ -21,7 +21,9 @@ export interface JobProgressValueTextInfo {
 /**
  * Every string {@link JobProgress} produces. Pass a partial object as its
  * `labels` prop to translate or reword: replace `percent` and `timeLeft` to
- * keep the default sentence, or `valueText` to write the whole sentence.
+ * keep the default sentence, or `valueText` to write the whole sentence. The
+ * sentence is both the `aria-valuetext` and the visible value text, so screen
+ * readers and sighted users get the same words.
  */
 export interface JobProgressLabels {
   /** A job waiting to start. Default `"Queued"`. */
@@ -52,7 +54,8 @@ export interface JobProgressLabels {
    */
   timeLeft: (remainingMs: number) => string;
   /**
-   * The whole `aria-valuetext`. Default: the percent while a job runs with known
+   * The whole `aria-valuetext`, also shown as the visible value text (unless
+   * `valueLabel` replaces what is shown). Default: the percent while a job runs with known
    * progress, else the state's label, followed by the time left while the job is
    * pending or processing and an ETA is known: `"45%, about 2 minutes left"`,
    * `"Processing"`, `"Queued, about 5 minutes left"`, `"Completed"`.
