@@ -1,13 +1,14 @@
-import { isFatalJobError, JobNotFoundError, JobProtocolError } from './errors';
+import { isFatalJobError } from './errors';
 import { isTerminal } from './isTerminal';
 import { isNewerJob, jsonEqual } from './mergeJob';
-import { parseBatchEnvelope, parseJob } from './parseJob';
+import { parseJob } from './parseJob';
 import { isValidJobId, MAX_IDS_PER_REQUEST } from './restContract';
 import type { Job } from './types';
 import { jittered, retryAfterOf, retryDelay, timerDelay } from './watcher/backoff';
 import { COALESCE_MS, createFirstReadPlanner, createSharedClocks, FIRST_READ_WINDOW_MS } from './watcher/clock';
-import { EMPTY_SNAPSHOT, mapCache, newEntry, toJobError, type Entry, type Read, type Registration } from './watcher/entry';
+import { EMPTY_SNAPSHOT, mapCache, newEntry, type Entry, type Read, type Registration } from './watcher/entry';
 import { browserEnvironment } from './watcher/environment';
+import { answersOf, requestStatuses } from './watcher/reads';
 import {
   DEFAULT_POLL_INTERVAL,
   DEFAULT_SAFETY_POLL_INTERVAL,
@@ -23,9 +24,6 @@ import {
 export { MAX_BACKOFF_MS } from './watcher/backoff';
 export { EMPTY_SNAPSHOT } from './watcher/entry';
 export * from './watcher/types';
-
-/** A batch answer whose envelope is checked but whose jobs are not yet: each job is checked on its own. */
-type RawBatch = ReturnType<typeof parseBatchEnvelope>;
 
 /** How many offered-but-unwatched jobs the watcher remembers as fresh. */
 const MAX_OFFERED = 1000;
@@ -338,64 +336,40 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
       publish(entry);
     }
     const c = client;
-    const request = Promise.resolve().then(
-      async (): Promise<RawBatch> =>
-        list.length === 1
-          ? { jobs: [await c.getStatus(list[0]!.id, { signal })], missing: [] }
-          : parseBatchEnvelope(await c.getStatuses!(list.map((e) => e.id), { signal })),
-    );
-    r.promise = request.then(
-      (batch) => finishRead(r, batch, null),
-      (error: unknown) => finishRead(r, null, error),
-    );
+    const ids = list.map((e) => e.id);
+    r.promise = Promise.resolve()
+      .then(() => requestStatuses(c, ids, signal))
+      .then(
+        (batch) => finishRead(r, batch, null),
+        (error: unknown) => finishRead(r, null, error),
+      );
   }
 
-  function finishRead(r: Read, batch: RawBatch | null, error: unknown): void {
+  function finishRead(r: Read, batch: Parameters<typeof answersOf>[1], error: unknown): void {
     const members = [...r.entries];
     r.entries.clear();
     // Nobody waits for this read any more (e.g. it was aborted): nothing to apply.
     if (members.length === 0) return;
-    // Each job is checked on its own: one malformed job fails only itself.
-    const byId = new Map<string, Job>();
-    const invalid = new Map<string, Error>();
-    for (const raw of batch?.jobs ?? []) {
-      try {
-        const job = parseJob(raw);
-        byId.set(job.id, job);
-      } catch (problem) {
-        const id = (raw as { id?: unknown } | null)?.id;
-        if (typeof id === 'string') invalid.set(id, problem as Error);
-        else if (members.length === 1) invalid.set(members[0]!.id, problem as Error);
-      }
-    }
-    const missing = new Set(batch?.missing);
-    const failure = error === null ? null : toJobError(error);
+    const answers = answersOf(members.map((e) => e.id), batch, error);
+    const failure = error !== null;
     // One jittered delay for the whole round, so its jobs retry together.
     let roundDelay: number | null = null;
     for (const entry of members) {
       if (entry.read !== r) continue;
       entry.read = null;
-      const job = byId.get(entry.id);
-      let problem = failure ?? invalid.get(entry.id);
-      if (!problem && !job) {
-        problem = missing.has(entry.id)
-          ? new JobNotFoundError(entry.id)
-          : members.length === 1
-            ? new JobProtocolError('id', `must be "${entry.id}", the id that was asked for`)
-            : new JobProtocolError('jobs', `lacks "${entry.id}", which is not in missing either`);
-      }
-      if (!problem) {
+      const answer = answers.get(entry.id)!;
+      if (!(answer instanceof Error)) {
         clearError(entry);
-        accept(entry, job!);
+        accept(entry, answer);
         answered(entry);
       } else {
-        entry.error = problem;
-        if (isFatalJobError(problem)) {
+        entry.error = answer;
+        if (isFatalJobError(answer)) {
           entry.fatal = true;
           stopPush(entry);
         } else {
           entry.failures += 1;
-          entry.retryAfterMs = retryAfterOf(problem);
+          entry.retryAfterMs = retryAfterOf(answer);
           holdOff(entry.retryAfterMs);
         }
       }
