@@ -36,12 +36,15 @@ const MAX_OFFERED = 1000;
  * - one read in flight per job, however many components watch it;
  * - reads due together go out as one `getStatuses` call when the client has
  *   it (split above `maxBatchSize`), with results and errors kept per job;
- * - jobs on the same interval share one clock: a job joins the next round of
- *   its interval, so N jobs cost one batch per interval, not N requests
- *   (the first job of an interval is read at once);
+ * - a newly watched job is read within one 50 ms batching window, together
+ *   with every job that started in it (never at the next tick of a clock);
+ * - later polls follow one shared clock per interval, so N jobs cost one
+ *   batch per interval, not N requests;
  * - push first: with the client's `subscribe`, polling drops to a slow safety
  *   poll while push is healthy and comes back when it fails;
  * - backoff with jitter after transient errors, pause while hidden or offline;
+ * - a `Retry-After` (clamped to `MAX_RETRY_AFTER_MS`) holds back every read
+ *   and new subscription until it has passed, whatever asks for one;
  * - state never goes backwards.
  *
  * Creating it touches no global and starts nothing, so it is safe during

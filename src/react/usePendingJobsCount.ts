@@ -8,7 +8,8 @@ export const DEFAULT_COUNT_INTERVAL = 5000;
 
 /**
  * Counts the active jobs (pending and processing), refreshed every 5 s while
- * the tab is visible and at once when a watched job changes status. A failed refresh
+ * the tab is visible and at once when a watched job changes status or gives its
+ * first answer (so a job just started shows up while it is queued). A failed refresh
  * sets `error`, keeps the last good counts and is tried again at the next tick. Scope it with
  * `filter.meta`, e.g. one project's jobs.
  *

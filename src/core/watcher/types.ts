@@ -101,7 +101,10 @@ export interface JobWatcher {
   subscribe(id: string, listener: () => void): () => void;
   /** The current snapshot of `id` (stable while nothing changes). */
   getSnapshot(id: string): JobSnapshot;
-  /** Fetches `id` now, deduplicated with a request in flight. A terminal job is not fetched again. */
+  /**
+   * Fetches `id` now (or once a server's `Retry-After` has passed), deduplicated
+   * with a request in flight. A terminal job is not fetched again.
+   */
   refresh(id: string): Promise<void>;
   /**
    * Offers a job from elsewhere (a list, a push, a cache write); kept only if
