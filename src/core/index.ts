@@ -63,6 +63,7 @@ export {
   type JobErrorBody,
 } from './restContract';
 export { MAX_EVENT_STREAM_LINE_LENGTH } from './sseParser';
+export { clampRetryAfter, MAX_RETRY_AFTER_MS } from './retryAfter';
 export {
   createEtaEstimator,
   type EtaEstimate,
