@@ -125,10 +125,12 @@ describe('toNodeListener over raw sockets', () => {
     expect(jsonBodies(text)).toEqual([{ error: { code: 'method_not_allowed', message: expect.stringContaining(method) } }]);
   });
 
-  it('survives garbage (node answers 400 and closes) and serves the next connection', async () => {
+  it('survives garbage and CONNECT (node answers 400 or closes) and serves the next connection', async () => {
     const s = await serveJobs();
     expect(statusLines(await exchange(s.port, Buffer.from([0, 1, 2, 0x68, 0x69, 13, 10, 13, 10])))[0]).toBe(400);
     expect(statusLines(await exchange(s.port, 'GET /api/jobs/a HTTP/9.9\r\n\r\n'))[0]).toBe(400);
+    // CONNECT is a 'connect' event, not a request: without a listener node closes the connection.
+    expect(statusLines(await exchange(s.port, 'CONNECT evil.example:443 HTTP/1.1\r\nHost: evil.example:443\r\n\r\n'))).toEqual([]);
     expect(statusLines(await exchange(s.port, GOOD))).toEqual([200]);
   });
 
