@@ -294,7 +294,7 @@ export function createJobHandler(options: JobHandlerOptions): (request: Request)
 
   async function act(kind: 'cancel' | 'retry', id: string, owner: string, signal: AbortSignal): Promise<Response> {
     const action = kind === 'cancel' ? store.cancel : store.retry;
-    // allowedMethods() answered 405 already when the store lacks both; here it lacks this one.
+    // allowedMethods() answered 405 already when the store lacks the action; this only guards a store that lost it since.
     if (!action) return errorResponse(405, 'method_not_allowed', `This server does not support ${kind}`, { allow: READ_METHODS.join(', ') });
     return jsonResponse(200, checkJob(await action.call(store, id, { owner, signal }), id));
   }
