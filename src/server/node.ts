@@ -34,7 +34,7 @@ export interface NodeListenerOptions {
 }
 
 /** Methods a Fetch `Request` cannot carry: `new Request()` throws for them. */
-const FORBIDDEN_METHODS = new Set(['CONNECT', 'TRACE', 'TRACK']);
+const FORBIDDEN_METHOD = /^(?:CONNECT|TRACE|TRACK)$/i;
 /** The methods the jobwatch REST contract uses, named in `Allow` when a forbidden one is refused. */
 const CONTRACT_METHODS = 'GET, HEAD, OPTIONS, POST';
 /** A `Host` header as a client sends it: a name, IPv4 or bracketed IPv6 address, and an optional port. */
@@ -85,7 +85,7 @@ function requestOrigin(req: IncomingMessage, fixed: string | null): string {
  */
 function toRequest(req: IncomingMessage, origin: string | null, signal: AbortSignal): Request {
   const method = req.method ?? 'GET';
-  if (FORBIDDEN_METHODS.has(method.toUpperCase())) throw new UnservableRequest(405, `${method} is not supported`);
+  if (FORBIDDEN_METHOD.test(method)) throw new UnservableRequest(405, `${method} is not supported`);
   const target = req.url ?? '';
   if (!target.startsWith('/') || target.startsWith('//') || target.startsWith('/\\')) {
     throw new UnservableRequest(400, 'The request target must be a path such as /api/jobs');
