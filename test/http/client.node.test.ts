@@ -81,8 +81,9 @@ describe('push over a real node:http server', () => {
     for (const reconnect of streams.slice(1)) {
       expect(reconnect.headers.get('last-event-id')).toBe(String(Date.parse(seen[0]!.updatedAt)));
     }
-    const batchReads = s.requests.filter((r) => r.url.searchParams.has('ids') && !r.url.pathname.endsWith('/events'));
-    expect(batchReads.length).toBeGreaterThanOrEqual(1);
+    // The catch-up read is sent as the stream reopens; the reopened stream's snapshot may arrive first.
+    const batchReads = () => s.requests.filter((r) => r.url.searchParams.has('ids') && !r.url.pathname.endsWith('/events'));
+    await vi.waitFor(() => expect(batchReads().length).toBeGreaterThanOrEqual(1), { timeout: 5000 });
 
     s.backend.complete(job.id);
     await vi.waitFor(() => expect(seen.map((j) => j.status)).toEqual(['pending', 'processing', 'completed']));
@@ -132,6 +133,27 @@ describe('push over a real node:http server', () => {
     expect(active).toBe(1);
     off();
     await vi.waitFor(() => expect(active).toBe(0));
+  });
+});
+
+describe('heartbeat announcement over a real node:http server', () => {
+  it("keeps a stream through silence longer than the client's silence timeout when the server announced a slow heartbeat", async () => {
+    const s = await serveOverHttp({ heartbeatMs: 60_000 });
+    try {
+      const job = s.backend.create({ owner: 'alice' });
+      // 300 ms would reopen a silent stream three times a second, but the server announces `: heartbeat 60000`.
+      const client = createFetchJobClient({ baseUrl: s.baseUrl, headers: { 'x-user-id': 'alice' }, silenceTimeoutMs: 300 });
+      const next = vi.fn();
+      const disconnected = vi.fn();
+      const off = client.subscribe!(job.id, { next, disconnected });
+      await vi.waitFor(() => expect(next).toHaveBeenCalledTimes(1));
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(disconnected).not.toHaveBeenCalled();
+      expect(s.requests.filter((r) => r.url.pathname.endsWith('/events'))).toHaveLength(1);
+      off();
+    } finally {
+      await s.close();
+    }
   });
 });
 

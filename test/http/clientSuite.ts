@@ -35,6 +35,54 @@ export function clientSuite(name: string, serve: () => Promise<ServedBackend>) {
       expect(batch.jobs.map((j) => j.id)).toEqual(['gen/a b?c=d,e']);
     });
 
+    // Every id the contract allows, `.` and `..` included (they travel in the query: `?id=..`).
+    const awkwardIds = ['.', '..', '...', 'a/b', '%2e', '%2E', '?x', '#', '/.', './', 'a/../b', 'jöb ✓ 日本 🎉', 'x'.repeat(200)];
+
+    it.each(awkwardIds.map((id) => [id.length > 20 ? `${id.slice(0, 10)}… (${id.length} characters)` : id, id]))(
+      'round-trips the id %j: read, batch, cancel, retry',
+      async (_name, id) => {
+        s.backend.create({ owner: 'alice', id });
+        const c = client();
+        expect((await c.getStatus(id)).id).toBe(id);
+        expect((await c.getStatuses([id])).jobs.map((j) => j.id)).toEqual([id]);
+        expect((await c.cancel(id)).status).toBe('cancelled');
+        expect((await c.getStatus(id)).status).toBe('cancelled');
+        const failed = `${id.slice(0, 190)}-f`;
+        s.backend.create({ owner: 'alice', id: failed });
+        s.backend.fail(failed, 'boom');
+        expect((await c.retry(failed)).status).toBe('pending');
+        // Another owner's job with that id is still not found.
+        await expect(client('bob').getStatus(id)).rejects.toBeInstanceOf(JobNotFoundError);
+      },
+    );
+
+    it('pushes jobs with awkward ids over the event stream', async () => {
+      const c = client();
+      const seen = new Map<string, string>();
+      const offs = awkwardIds.map((id) => {
+        s.backend.create({ owner: 'alice', id });
+        return c.subscribe!(id, { next: (job) => seen.set(job.id, job.status) });
+      });
+      await vi.waitFor(() => expect(seen.size).toBe(awkwardIds.length), { timeout: 5000 });
+      s.backend.start('..');
+      await vi.waitFor(() => expect(seen.get('..')).toBe('processing'), { timeout: 5000 });
+      for (const off of offs) off();
+    });
+
+    it('refuses, without a request, an id no job can have (a lone surrogate, a route name)', async () => {
+      const before = s.requests.length;
+      for (const id of ['a\uD800', 'counts', '', 'x'.repeat(201)]) {
+        const error = await client().getStatus(id).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(JobRequestError);
+        expect((error as JobRequestError).code).toBe('bad_request');
+        await expect(client().cancel(id)).rejects.toBeInstanceOf(JobRequestError);
+        await expect(client().getStatuses(['ok', id])).rejects.toBeInstanceOf(JobRequestError);
+      }
+      expect(s.requests.length).toBe(before);
+      const error = await new Promise((resolve) => client().subscribe!('a\uDC00', { next: () => {}, error: resolve }));
+      expect(error).toBeInstanceOf(JobRequestError);
+    });
+
     it('reads many jobs in one batch request, listing the missing ones', async () => {
       const a = s.backend.create({ owner: 'alice' });
       const b = s.backend.create({ owner: 'alice' });
