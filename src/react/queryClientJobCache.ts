@@ -25,23 +25,35 @@ function statusId(event: QueryCacheNotifyEvent, jobKeys: JobKeys): string | null
 
 /**
  * Lets the app drive jobs with its usual QueryClient calls: a job written with
- * `setQueryData` (or fetched through `jobStatusQueryOptions`) is offered to the
- * watcher, and `invalidateQueries` on a watched job refreshes it.
+ * `setQueryData`, fetched through `jobStatusQueryOptions` or hydrated from
+ * server data (`HydrationBoundary`, `hydrate`) is offered to the watcher, so a
+ * job already finished there is never read again; `invalidateQueries` on a
+ * watched job refreshes it.
  */
 export function connectQueryClient(queryClient: QueryClient, watcher: JobWatcher, jobKeys: JobKeys = defaultKeys): () => void {
   return queryClient.getQueryCache().subscribe((event) => {
-    if (event.type !== 'updated') return;
+    if (event.type !== 'updated' && event.type !== 'added') return;
     const id = statusId(event, jobKeys);
     if (id === null) return;
-    if (event.action.type === 'invalidate') {
+    let data: unknown;
+    if (event.type === 'added') {
+      // Hydration builds a new query with its data already in place.
+      data = event.query.state.data;
+    } else if (event.action.type === 'invalidate') {
       // Only jobs someone observes are refetched, as React Query does for active queries.
       if (event.query.getObserversCount() > 0) void watcher.refresh(id);
-    } else if (event.action.type === 'success' && event.action.data !== undefined) {
-      try {
-        watcher.ingest(parseJob(event.action.data));
-      } catch {
-        // Not a job: leave the watcher's state alone.
-      }
+      return;
+    } else if (event.action.type === 'success') {
+      data = event.action.data;
+    } else if (event.action.type === 'setState') {
+      // Hydration of newer server data into a query that already exists.
+      data = event.action.state.data;
+    }
+    if (data === undefined) return;
+    try {
+      watcher.ingest(parseJob(data));
+    } catch {
+      // Not a job: leave the watcher's state alone.
     }
   });
 }

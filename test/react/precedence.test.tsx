@@ -164,6 +164,37 @@ describe('a job already terminal in the cache is never read again (semantic 13)'
     expect(onSettled).toHaveBeenCalledTimes(1);
   });
 
+  it('a watched job that SSR data (HydrationBoundary) shows finished settles at once and is not read again', async () => {
+    const backend = createMemoryJobBackend();
+    const id = backend.create().id;
+    const queryClient = testQueryClient();
+    const onComplete = vi.fn();
+    const page = (state?: ReturnType<typeof dehydrate>) => (
+      <Providers client={pollingClient(backend)} queryClient={queryClient}>
+        <HydrationBoundary state={state}>
+          <JobStatus jobId={id} pollInterval={60_000} onComplete={onComplete} />
+        </HydrationBoundary>
+      </Providers>
+    );
+    const view = render(page());
+    await advance(0);
+    expect(states(view.container)).toEqual(['pending']);
+    // A newer server render (e.g. after navigation) knows the job finished.
+    await advance(1000);
+    backend.complete(id);
+    const server = new QueryClient();
+    await server.prefetchQuery(jobStatusQueryOptions(backend, id));
+    const state = dehydrate(server);
+    server.clear();
+    backend.clearCalls();
+    view.rerender(page(state));
+    await advance(0);
+    expect(states(view.container)).toEqual(['completed']);
+    expect(onComplete).toHaveBeenCalledTimes(1);
+    await advance(120_000);
+    expect(backend.calls).toEqual([]);
+  });
+
   it('a JobStatus for a job prefetched into the same QueryClient, or written with setQueryData after mount, makes no status read', async () => {
     const backend = createMemoryJobBackend();
     const [prefetched, written] = finishedJobs(backend, 2);
