@@ -6,6 +6,7 @@ import {
   JobRequestError,
   JobTransportError,
   JobUnauthorizedError,
+  MAX_RETRY_AFTER_MS,
   parseRetryAfter,
 } from '../../src/core';
 import { makeJob } from '../helpers';
@@ -211,6 +212,32 @@ describe('createFetchJobClient: requests', () => {
     expect(batch.missing).toEqual(['j7']);
   });
 
+  it('sends the dot-segment ids . and .. in the query, every other id in the path', async () => {
+    const { fetch, requests } = fakeFetch((url) => json(makeJob({ id: url.searchParams.get('id') ?? decodeURIComponent(url.pathname.split('/')[3]!) })));
+    const client = createFetchJobClient({ baseUrl: 'http://x/api/jobs', fetch });
+    expect((await client.getStatus('.')).id).toBe('.');
+    expect((await client.cancel('..')).id).toBe('..');
+    expect((await client.retry('.')).id).toBe('.');
+    expect((await client.getStatus('...')).id).toBe('...');
+    expect(requests.map((r) => `${r.init.method} ${r.url.pathname}${r.url.search}`)).toEqual([
+      'GET /api/jobs?id=.',
+      'POST /api/jobs?id=..&action=cancel',
+      'POST /api/jobs?id=.&action=retry',
+      'GET /api/jobs/...',
+    ]);
+  });
+
+  it('refuses an id with a lone surrogate with JobRequestError, not a URIError, and sends nothing', async () => {
+    const { fetch, requests } = fakeFetch(() => json(makeJob({ id: 'a' })));
+    const client = createFetchJobClient({ baseUrl: 'http://x/api/jobs', fetch });
+    for (const call of [() => client.getStatus('a\uD800'), () => client.cancel('\uDFFFa'), () => client.getStatuses(['a', 'b\uD800'])]) {
+      const error = await call().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(JobRequestError);
+      expect((error as JobRequestError).code).toBe('bad_request');
+    }
+    expect(requests).toEqual([]);
+  });
+
   it('offers no subscribe with push: false', () => {
     const client = createFetchJobClient({ baseUrl: '/api/jobs', push: false });
     expect(client.subscribe).toBeUndefined();
@@ -225,5 +252,22 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter('Wed, 31 Dec 2025 00:00:00 GMT', now)).toBe(0);
     expect(parseRetryAfter('soon', now)).toBeUndefined();
     expect(parseRetryAfter(null, now)).toBeUndefined();
+  });
+
+  it('clamps to MAX_RETRY_AFTER_MS (one hour): 25 days, in seconds or as a date, is an hour', () => {
+    const now = Date.parse('2026-01-01T00:00:00Z');
+    expect(MAX_RETRY_AFTER_MS).toBe(3_600_000);
+    expect(parseRetryAfter(String(25 * 24 * 3600), now)).toBe(MAX_RETRY_AFTER_MS);
+    expect(parseRetryAfter('99999999999999999999', now)).toBe(MAX_RETRY_AFTER_MS);
+    expect(parseRetryAfter(new Date(now + 25 * 86_400_000).toUTCString(), now)).toBe(MAX_RETRY_AFTER_MS);
+    expect(parseRetryAfter('3600', now)).toBe(MAX_RETRY_AFTER_MS);
+    expect(parseRetryAfter('3599', now)).toBe(3_599_000);
+  });
+
+  it('gives a 429 asking for 25 days a JobTransportError whose retryAfterMs is one hour', async () => {
+    const { fetch } = fakeFetch(() => json(errorBody('rate_limited', 'later'), 429, { 'retry-after': String(25 * 24 * 3600) }));
+    const client = createFetchJobClient({ baseUrl: 'http://x/api/jobs', fetch });
+    const error = (await client.getStatus('a').catch((e: unknown) => e)) as JobTransportError;
+    expect(error.retryAfterMs).toBe(MAX_RETRY_AFTER_MS);
   });
 });
