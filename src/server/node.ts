@@ -131,6 +131,8 @@ function isResponse(value: unknown): value is Response {
 
 /** Resolves once `res` can take more (`drain`) or is gone (`close`). */
 function writable(res: ServerResponse): Promise<void> {
+  // Already gone (its 'close' has been emitted) or drained: nothing to wait for.
+  if (res.destroyed || !res.writableNeedDrain) return Promise.resolve();
   return new Promise((resolve) => {
     const done = (): void => {
       res.off('drain', done);
