@@ -276,6 +276,33 @@ describe('Retry-After outranks every trigger in React (semantic 11)', () => {
   });
 });
 
+describe('the first answer does not wait for the shared clock in React (semantic 12)', () => {
+  it('shows a JobStatus mounted beside a polling one within 50 ms, then polls both in one round', async () => {
+    const backend = createMemoryJobBackend();
+    const [a, b] = [backend.create().id, backend.create().id];
+    const queryClient = testQueryClient();
+    const ui = (ids: string[]) => (
+      <Providers client={pollingClient(backend)} queryClient={queryClient}>
+        {ids.map((id) => (
+          <JobStatus key={id} jobId={id} />
+        ))}
+      </Providers>
+    );
+    const view = render(ui([a!]));
+    await advance(0);
+    await advance(700);
+    view.rerender(ui([a!, b!]));
+    await advance(50);
+    expect(states(view.container)).toEqual(['pending', 'pending']);
+    backend.clearCalls();
+    await advance(4000);
+    expect(statusReads(backend).map((c) => [...(c.args[0] as string[])].sort())).toEqual([
+      [a, b].sort(),
+      [a, b].sort(),
+    ]);
+  });
+});
+
 describe('PendingJobsBadge sees a job that was just started', () => {
   it('shows "1 pending" within a moment of JobStatus mounting for the new job, well before the 5 s counts interval', async () => {
     const backend = createMemoryJobBackend();
