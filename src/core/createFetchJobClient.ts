@@ -65,7 +65,7 @@ function invalidIdError(id: string): JobRequestError {
   return new JobRequestError(
     400,
     'bad_request',
-    `Invalid job id ${JSON.stringify(id)}: 1 to ${MAX_JOB_ID_LENGTH} characters of well-formed text without control characters, not a route name`,
+    `Invalid job id ${JSON.stringify(id)}: 1 to ${MAX_JOB_ID_LENGTH} well-formed characters, no control characters, not a route name`,
   );
 }
 

@@ -113,32 +113,21 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
       const response = await doFetch(current, { ...init, method, redirect: 'manual', signal });
       if (response.type === 'opaqueredirect') {
         // A browser hides where a manual redirect goes: it cannot be checked, so it is not followed.
-        throw new JobTransportError(
-          `The server redirected ${method} ${current}; redirects are not followed when custom headers are set (the target cannot be checked here)`,
-        );
+        throw new JobTransportError(`Redirect from ${current} not followed: custom headers are set`);
       }
       const location = REDIRECTS.has(response.status) ? response.headers.get('location') : null;
       if (location === null) return response;
       void response.body?.cancel().catch(() => {});
       if (hops >= MAX_REDIRECTS) {
-        throw new JobTransportError(`More than ${MAX_REDIRECTS} redirects from ${url}`, { status: response.status });
+        throw new JobTransportError(`Too many redirects from ${url}`, { status: response.status });
       }
-      let from: URL;
-      let to: URL;
-      try {
-        from = absolute(current);
-        to = new URL(location, from);
-      } catch (error) {
-        throw new JobTransportError(`The server redirected to an invalid location: ${location}`, {
-          status: response.status,
-          cause: error,
-        });
-      }
+      // An unparsable location throws a TypeError: a network error, as fetch would make it.
+      const from = absolute(current);
+      const to = new URL(location, from);
       if (to.origin !== from.origin) {
-        throw new JobTransportError(
-          `The server redirected to another origin (${to.origin}); not followed, so the custom headers stay with ${from.origin}`,
-          { status: response.status },
-        );
+        throw new JobTransportError(`Redirect to another origin (${to.origin}) not followed: custom headers are set`, {
+          status: response.status,
+        });
       }
       // As fetch does: 303 turns anything but GET/HEAD into GET, 301/302 turn POST into GET.
       if ((response.status === 303 && method !== 'GET' && method !== 'HEAD') || (response.status <= 302 && method === 'POST')) {
@@ -167,20 +156,11 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
       timedOut = true;
       controller.abort(new DOMException(`Timed out after ${timeoutMs} ms`, 'TimeoutError'));
     }, timeoutMs);
-    // Settles on abort or timeout, even with a fetch (or a body) that ignores the signal.
-    let stopWaiting = () => {};
-    const stopped = new Promise<never>((_resolve, reject) => {
-      stopWaiting = () => reject(controller.signal.reason);
-      controller.signal.addEventListener('abort', stopWaiting, { once: true });
-    });
-    stopped.catch(() => {});
-    let response: Response | undefined;
     try {
-      const custom = [...(new Headers(init.headers).keys())].some((name) => !OWN_HEADERS.has(name));
-      response = await Promise.race([follow(url, init, controller.signal, custom), stopped]);
-      return await Promise.race([consume(response), stopped]);
+      const custom = [...new Headers(init.headers).keys()].some((name) => !OWN_HEADERS.has(name));
+      // Aborting the fetch's signal also aborts reading its body.
+      return await consume(await follow(url, init, controller.signal, custom));
     } catch (error) {
-      if (response && (timedOut || controller.signal.aborted)) void response.body?.cancel().catch(() => {});
       if (timedOut) throw new JobTransportError(`Request timed out after ${timeoutMs} ms`, { cause: error });
       if (signal?.aborted) throw abortError(signal);
       if (error instanceof JobError || isAbortError(error)) throw error;
@@ -190,7 +170,6 @@ export function createHttpTransport(options: HttpTransportOptions): HttpTranspor
       });
     } finally {
       clearTimeout(timer);
-      controller.signal.removeEventListener('abort', stopWaiting);
       signal?.removeEventListener('abort', onAbort);
     }
   }
