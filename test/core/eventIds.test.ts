@@ -110,7 +110,7 @@ describe('isEventId', () => {
         expect(referenceCompare(id, id)).toBe(0);
       }),
     );
-  });
+  }, 60_000);
 });
 
 describe('compareEventIds', () => {
@@ -160,7 +160,7 @@ describe('compareEventIds', () => {
       }),
       { numRuns: 2000 },
     );
-  });
+  }, 60_000);
 
   it('is antisymmetric, and 0 exactly for ids naming the same position', () => {
     fc.assert(
@@ -178,7 +178,7 @@ describe('compareEventIds', () => {
       }),
       { numRuns: 2000 },
     );
-  });
+  }, 60_000);
 
   it('is transitive', () => {
     fc.assert(
@@ -187,7 +187,7 @@ describe('compareEventIds', () => {
       }),
       { numRuns: 1000 },
     );
-  });
+  }, 60_000);
 
   it('sorts like the reference', () => {
     fc.assert(
@@ -196,5 +196,5 @@ describe('compareEventIds', () => {
         for (let i = 1; i < sorted.length; i++) expect(referenceCompare(sorted[i - 1]!, sorted[i]!)).toBeLessThanOrEqual(0);
       }),
     );
-  });
+  }, 60_000);
 });

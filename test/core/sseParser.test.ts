@@ -337,7 +337,7 @@ describe('createSseParser against eventsource-parser', () => {
       ),
       { numRuns: 2000 },
     );
-  });
+  }, 60_000);
 
   it('reads long random streams the same', () => {
     fc.assert(
@@ -352,5 +352,5 @@ describe('createSseParser against eventsource-parser', () => {
       ),
       { numRuns: 500 },
     );
-  });
+  }, 60_000);
 });
