@@ -50,7 +50,7 @@ const LABELS: Record<Job['status'], string> = {
 /** What a `children` function of JobList might render: a titled list, and "Load more" while there is a next page. */
 function HistoryCard({ jobs, isLoading, error, hasNextPage, fetchNextPage, isFetchingNextPage }: Parameters<JobListProps['children']>[0]) {
   return (
-    <section aria-label="Job history" className="jw-card">
+    <div className="jw-card">
       <h2 className="jw-card__title">Job history</h2>
       {isLoading && <p className="jw-empty">Loading jobs…</p>}
       {error && <p role="alert">Could not load jobs: {error.message}</p>}
@@ -73,7 +73,7 @@ function HistoryCard({ jobs, isLoading, error, hasNextPage, fetchNextPage, isFet
           </button>
         </div>
       )}
-    </section>
+    </div>
   );
 }
 

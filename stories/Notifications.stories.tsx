@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { expect, userEvent, waitFor, within } from 'storybook/test';
 import { JobStatus, useJobNotifications } from '../src/index';
 import { useStoryBackend, withJobBackend } from './support/jobwatch';
+import './support/demo.css';
 
 /**
  * Headless browsers answer permission prompts with "denied", so this story
@@ -35,25 +36,48 @@ function NotificationsDemo() {
     return StandInNotification.shown;
   });
   return (
-    <div>
-      <p>
-        Notifications: {notifications.supported ? 'supported' : 'not supported'}, permission {notifications.permission}
-      </p>
-      <button type="button" onClick={() => void notifications.requestPermission()} disabled={notifications.permission === 'granted'}>
-        Notify me when jobs finish
-      </button>{' '}
-      <button type="button" onClick={() => setJobId(backend.create({ queuedMs: 300, runningMs: 800 }).id)}>
-        Start a job
-      </button>
-      <p>
-        <JobStatus jobId={jobId} />
-      </p>
-      <h2>Notifications shown</h2>
-      <ul aria-label="Notifications shown">
-        {shown.map((n, i) => (
-          <li key={i}>{n.body ? `${n.title}: ${n.body}` : n.title}</li>
-        ))}
-      </ul>
+    <div className="jw-demo jw-app__column" style={{ maxWidth: '36rem' }}>
+      <section aria-labelledby="notifications-demo-title" className="jw-card">
+        <div className="jw-card__head">
+          <h2 id="notifications-demo-title" className="jw-card__title">
+            Background jobs
+          </h2>
+          <p className="jw-card__hint">
+            Notifications: {notifications.supported ? 'supported' : 'not supported'}, permission {notifications.permission}
+          </p>
+        </div>
+        <div className="jw-actions">
+          <button type="button" className="jw-button jw-button--primary" onClick={() => setJobId(backend.create({ queuedMs: 300, runningMs: 800 }).id)}>
+            Start a job
+          </button>
+          <button
+            type="button"
+            className="jw-button"
+            onClick={() => void notifications.requestPermission()}
+            disabled={notifications.permission === 'granted'}
+          >
+            Notify me when jobs finish
+          </button>
+        </div>
+        <div className="jw-job">
+          <div className="jw-job__status">
+            <JobStatus jobId={jobId} />
+          </div>
+        </div>
+      </section>
+      <section aria-labelledby="notifications-demo-shown" className="jw-card">
+        <h2 id="notifications-demo-shown" className="jw-card__title">
+          Notifications shown
+        </h2>
+        <p className="jw-card__hint">What the browser would show (a stand-in here: headless browsers deny the prompt).</p>
+        <ul aria-label="Notifications shown" className="jw-toaster__list">
+          {shown.map((n, i) => (
+            <li key={i} className="jw-toast" data-state="completed">
+              {n.body ? `${n.title}: ${n.body}` : n.title}
+            </li>
+          ))}
+        </ul>
+      </section>
     </div>
   );
 }

@@ -1,7 +1,8 @@
 import type { Meta, StoryObj } from '@storybook/react-vite';
 import { expect, userEvent, waitFor, within } from 'storybook/test';
 import type { Job } from '../src/index';
-import projectPageMeta, { ProjectPage, type ProjectPageProps } from './ProjectPage.stories';
+import projectPageMeta from './ProjectPage.stories';
+import { ProjectPage, type ProjectPageProps } from './support/ProjectPage';
 import { HTTP_BASE_URL, httpJobBackend, httpStory, type HttpStory } from './support/http';
 
 /**

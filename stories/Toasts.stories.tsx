@@ -5,6 +5,7 @@ import { expect, userEvent, waitFor, within } from 'storybook/test';
 import { JobClientProvider, JobStatus, PendingJobsBadge, defaultJobStatusLabels, useJobStatus } from '../src/index';
 import type { Job } from '../src/index';
 import { createMemoryJobBackend } from '../src/testing/index';
+import './support/demo.css';
 
 /**
  * Toasts from `JobClientProvider`'s `onJobSettled`: it fires once per job id
@@ -49,30 +50,28 @@ function toastText(job: Job): string {
 interface Toast {
   key: number;
   jobId: string;
+  /** The job's end state, for the toast's colour (the text says it too). */
+  state: Job['status'];
   text: string;
 }
 
 function Toaster({ toasts, onClear }: { toasts: Toast[]; onClear: () => void }) {
   return (
-    <aside style={{ position: 'fixed', insetBlockEnd: '1rem', insetInlineEnd: '1rem', width: '20rem', fontFamily: 'system-ui, sans-serif' }}>
+    <aside className="jw-demo jw-toaster">
       {/* Mounted even while empty, so the first toast is announced too. The log
           wraps the list: role="log" on the <ol> itself would strip its list
           semantics (axe: aria-allowed-role, listitem). */}
       <div role="log" aria-label="Notifications">
-        <ol style={{ listStyle: 'none', margin: 0, padding: 0, display: 'grid', gap: '0.5rem' }}>
+        <ol className="jw-toaster__list">
           {toasts.map((toast) => (
-            <li
-              key={toast.key}
-              data-job-id={toast.jobId}
-              style={{ padding: '0.5rem 0.75rem', borderRadius: '0.5rem', background: '#1f2937', color: '#fff', fontSize: '0.875rem' }}
-            >
+            <li key={toast.key} data-job-id={toast.jobId} data-state={toast.state} className="jw-toast">
               {toast.text}
             </li>
           ))}
         </ol>
       </div>
       {toasts.length > 0 && (
-        <button type="button" onClick={onClear} style={{ marginBlockStart: '0.5rem' }}>
+        <button type="button" className="jw-button" onClick={onClear}>
           Clear notifications
         </button>
       )}
@@ -85,7 +84,7 @@ function Summary() {
   const states = [useJobStatus(JOBS[0].id).status, useJobStatus(JOBS[1].id).status, useJobStatus(JOBS[2].id).status];
   const done = states.filter((state) => state === 'completed' || state === 'failed' || state === 'cancelled').length;
   return (
-    <p style={{ margin: 0 }}>
+    <p className="jw-card__hint">
       {done} of {JOBS.length} jobs settled <PendingJobsBadge pollInterval={1000} />
     </p>
   );
@@ -107,32 +106,39 @@ function ToastsDemo() {
   const [toasts, setToasts] = useState<Toast[]>([]);
   // One toast per call: the provider calls this once per job id.
   const onJobSettled = useCallback((job: Job) => {
-    setToasts((list) => [...list, { key: list.length + Math.random(), jobId: job.id, text: toastText(job) }]);
+    setToasts((list) => [...list, { key: list.length + Math.random(), jobId: job.id, state: job.status, text: toastText(job) }]);
   }, []);
 
   return (
     <JobClientProvider client={backend} queryClient={queryClient} onJobSettled={onJobSettled}>
-      <div style={{ display: 'grid', gap: '1rem', fontFamily: 'system-ui, sans-serif', maxWidth: '36rem' }}>
-        <Summary />
-        <table>
-          <caption style={{ textAlign: 'start', fontWeight: 600 }}>Jobs</caption>
-          <tbody>
-            {JOBS.map(({ id, name }) => (
-              <tr key={id}>
-                <th scope="row" style={{ textAlign: 'start', fontWeight: 400, paddingInlineEnd: '1rem' }}>
-                  {name}
-                </th>
-                <td>
-                  <JobStatus jobId={id} pollInterval={500} />
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-        <section aria-label="Details" style={{ display: 'grid', gap: '0.5rem' }}>
-          {JOBS.map(({ id }) => (
-            <div key={id}>
-              <JobStatus jobId={id} detailed actions={{ cancel: true }} pollInterval={500} />
+      <div className="jw-demo jw-app__column" style={{ maxWidth: '36rem' }}>
+        <div className="jw-card">
+          <div className="jw-card__head">
+            <h2 className="jw-card__title">Exports and imports</h2>
+            <Summary />
+          </div>
+          <table className="jw-table">
+            <caption className="jw-sr-only">Jobs</caption>
+            <tbody>
+              {JOBS.map(({ id, name }) => (
+                <tr key={id}>
+                  <th scope="row">{name}</th>
+                  <td>
+                    <JobStatus jobId={id} pollInterval={500} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+        <section aria-label="Details" className="jw-card">
+          <h2 className="jw-card__title">Details</h2>
+          {JOBS.map(({ id, name }) => (
+            <div key={id} className="jw-job">
+              <span className="jw-history__prompt">{name}</span>
+              <div className="jw-job__status">
+                <JobStatus jobId={id} detailed actions={{ cancel: true }} pollInterval={500} />
+              </div>
             </div>
           ))}
         </section>
