@@ -1,10 +1,9 @@
 import { JobTransportError } from './errors';
+import { parseHeartbeatAnnouncement } from './restContract';
 import { createSseParser, type SseEvent } from './sseParser';
 
 /** However slow a heartbeat a server announces, a stream silent for an hour is dead. */
 const MAX_SILENCE_TIMEOUT_MS = 3_600_000;
-/** The comment a server sends right after connecting to announce its heartbeat interval: `: heartbeat 60000`. */
-const HEARTBEAT_ANNOUNCEMENT = /^heartbeat ([0-9]{1,15})$/;
 
 /** @internal What {@link readEventStream} needs. */
 export interface EventStreamReadOptions {
@@ -39,9 +38,9 @@ export async function readEventStream(body: ReadableStream<Uint8Array>, options:
   };
   const parser = createSseParser(options.onEvent, {
     onComment(text) {
-      const announced = HEARTBEAT_ANNOUNCEMENT.exec(text);
-      if (!announced) return;
-      silence = Math.min(MAX_SILENCE_TIMEOUT_MS, Math.max(silenceTimeoutMs, 3 * Number(announced[1])));
+      const announced = parseHeartbeatAnnouncement(text);
+      if (announced === null) return;
+      silence = Math.min(MAX_SILENCE_TIMEOUT_MS, Math.max(silenceTimeoutMs, 3 * announced));
       arm();
     },
   });

@@ -11,6 +11,7 @@
  * | `POST {base}/{id}/cancel` | 200 Job · 409 `not_cancellable` |
  * | `POST {base}/{id}/retry` | 200 Job · 409 `not_retryable` |
  * | `GET {base}/events?ids=a,b` | `text/event-stream`: events `job` (data: Job) and `missing` (data: `{ id }`) |
+ * | `GET {base}?id=..`, `POST {base}?id=..&action=cancel` | the query form of the per-job routes (see {@link jobRequestTarget}) |
  */
 
 /** At most this many ids in one batch read or one event stream. */
@@ -27,6 +28,24 @@ export const MAX_CURSOR_LENGTH = 1000;
 export const RESERVED_JOB_IDS: readonly string[] = Object.freeze(['counts', 'events']);
 /** The event stream sends a comment this often, so proxies and clients know it is alive (ms). */
 export const HEARTBEAT_INTERVAL_MS = 15_000;
+
+const HEARTBEAT_ANNOUNCEMENT = /^heartbeat ([0-9]{1,15})$/;
+
+/**
+ * The comment text (after `: `) with which an event stream announces its
+ * heartbeat interval right after connecting: `heartbeat 60000`, sent as the
+ * line `: heartbeat 60000`. A client then waits three such intervals of
+ * silence before taking the stream for dead.
+ */
+export function heartbeatAnnouncement(intervalMs: number): string {
+  return `heartbeat ${Math.round(intervalMs)}`;
+}
+
+/** The interval a {@link heartbeatAnnouncement} comment announces, in ms, or `null` for any other comment. */
+export function parseHeartbeatAnnouncement(comment: string): number | null {
+  const match = HEARTBEAT_ANNOUNCEMENT.exec(comment);
+  return match ? Number(match[1]) : null;
+}
 
 /** The JSON body of every error answer. */
 export interface JobErrorBody {

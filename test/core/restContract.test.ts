@@ -1,6 +1,12 @@
 // @vitest-environment node
 import fc from 'fast-check';
-import { isValidJobId, jobRequestTarget, MAX_JOB_ID_LENGTH } from '../../src/core/restContract';
+import {
+  heartbeatAnnouncement,
+  isValidJobId,
+  jobRequestTarget,
+  MAX_JOB_ID_LENGTH,
+  parseHeartbeatAnnouncement,
+} from '../../src/core/restContract';
 
 /** Whether `s` is well-formed UTF-16 (every surrogate in a pair), computed code unit by code unit. */
 function wellFormed(s: string): boolean {
@@ -62,4 +68,19 @@ describe('isValidJobId: well-formed UTF-16 only', () => {
       { numRuns: 3000 },
     );
   }, 60_000);
+});
+
+describe('heartbeat announcement', () => {
+  it('is the comment `heartbeat <ms>`, read back exactly', () => {
+    expect(heartbeatAnnouncement(60_000)).toBe('heartbeat 60000');
+    expect(parseHeartbeatAnnouncement(heartbeatAnnouncement(60_000))).toBe(60_000);
+    expect(parseHeartbeatAnnouncement('heartbeat 15000')).toBe(15_000);
+  });
+
+  it.each(['heartbeat', 'heartbeat ', 'heartbeat -5', 'heartbeat 1e9', 'heartbeat 60000 ms', ' heartbeat 1', 'Heartbeat 1', 'ping'])(
+    'reads %j as no announcement',
+    (comment) => {
+      expect(parseHeartbeatAnnouncement(comment)).toBeNull();
+    },
+  );
 });

@@ -238,6 +238,26 @@ describe('createFetchJobClient: requests', () => {
     expect(requests).toEqual([]);
   });
 
+  it('lets fetch follow redirects without custom headers, and asks for manual redirects with them', async () => {
+    const { fetch, requests } = fakeFetch(() => json(makeJob({ id: 'a' })));
+    await createFetchJobClient({ baseUrl: 'http://x/api/jobs', fetch }).getStatus('a');
+    await createFetchJobClient({ baseUrl: 'http://x/api/jobs', fetch, headers: () => ({}) }).getStatus('a');
+    await createFetchJobClient({ baseUrl: 'http://x/api/jobs', fetch, headers: { authorization: 'Bearer t' } }).getStatus('a');
+    expect(requests.map((r) => r.init.redirect)).toEqual([undefined, undefined, 'manual']);
+  });
+
+  it("fails a browser's opaque redirect (its target cannot be read) with JobTransportError when custom headers are set", async () => {
+    const { fetch, requests } = fakeFetch(() => {
+      const response = new Response(null, { status: 200 });
+      Object.defineProperty(response, 'type', { value: 'opaqueredirect' });
+      Object.defineProperty(response, 'status', { value: 0 });
+      return response;
+    });
+    const client = createFetchJobClient({ baseUrl: 'http://x/api/jobs', fetch, headers: { authorization: 'Bearer t' } });
+    await expect(client.getStatus('a')).rejects.toBeInstanceOf(JobTransportError);
+    expect(requests).toHaveLength(1);
+  });
+
   it('offers no subscribe with push: false', () => {
     const client = createFetchJobClient({ baseUrl: '/api/jobs', push: false });
     expect(client.subscribe).toBeUndefined();
