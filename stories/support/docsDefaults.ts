@@ -51,5 +51,14 @@ export const jobListDefaults = {
   refetchInterval: 'false',
 } as const;
 
-/** `<JobProgress>`'s defaults: the watch options (its own props are documented in its JSDoc). */
-export const jobProgressDefaults = { ...watchOptionDefaults } as const;
+/**
+ * `<JobProgress>`'s defaults, for `argTypes: defaultsTable(jobProgressDefaults)`
+ * in stories/JobProgress.stories.tsx: the watch options, plus its own props
+ * (as its JSDoc states them).
+ */
+export const jobProgressDefaults = {
+  ...watchOptionDefaults,
+  'aria-label': '"Job progress"',
+  showValueText: 'true',
+  labels: 'English texts',
+} as const;
