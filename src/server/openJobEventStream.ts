@@ -1,7 +1,7 @@
 import { JobNotFoundError } from '../core/errors';
 import { isTerminal } from '../core/isTerminal';
 import { isNewerJob } from '../core/mergeJob';
-import { compareEventIds, isEventId } from '../core/restContract';
+import { compareEventIds, heartbeatAnnouncement, isEventId } from '../core/restContract';
 import type { Job, JobPushInfo, JobStore } from '../core/types';
 import { abortError, expectedErrorAnswer, linkedAbortController } from './http';
 import { checkJob, readJobs } from './readJobs';
@@ -359,7 +359,7 @@ export async function openJobEventStream(context: JobEventStreamContext): Promis
   phase = 'live';
   // A stream that stays open announces its heartbeat period first, so a client can size its
   // silence timeout; one that ends at once (every id terminal or missing) has no heartbeat.
-  const announce = watched.size > 0 ? `: heartbeat ${context.heartbeatMs}\n\n` : '';
+  const announce = watched.size > 0 ? `: ${heartbeatAnnouncement(context.heartbeatMs)}\n\n` : '';
   send(`retry: ${EVENT_STREAM_RETRY_MS}\n\n${announce}${initial}`);
   if (watched.size === 0) {
     end();
