@@ -10,7 +10,7 @@ const read = (file: string) => readFileSync(path.join(dist, file), 'utf8');
 const require = createRequire(import.meta.url);
 
 describe.runIf(existsSync(dist))('the built package', () => {
-  it.each(['index', 'core', 'testing', 'server', 'msw', 'bullmq'])('emits ESM, CJS and types for the %s entry', (entry) => {
+  it.each(['index', 'core', 'testing', 'server', 'server-node', 'msw', 'bullmq'])('emits ESM, CJS and types for the %s entry', (entry) => {
     for (const ext of ['.js', '.cjs', '.d.ts', '.d.cts']) {
       expect(existsSync(path.join(dist, entry + ext)), entry + ext).toBe(true);
     }
@@ -20,7 +20,7 @@ describe.runIf(existsSync(dist))('the built package', () => {
     expect(read('index.js').startsWith('"use client";')).toBe(true);
     expect(read('index.cjs').startsWith('"use client";')).toBe(true);
     expect(read('core.js')).not.toContain('use client');
-    for (const entry of ['testing', 'server', 'msw']) expect(read(`${entry}.js`)).not.toContain('use client');
+    for (const entry of ['testing', 'server', 'server-node', 'msw']) expect(read(`${entry}.js`)).not.toContain('use client');
   });
 
   it('ships the stylesheet', () => {

@@ -43,7 +43,7 @@ const check = (name, ok, detail = '') => {
   if (!ok) failures.push(name + (detail ? ': ' + detail : ''));
 };
 
-async function smoke({ React, renderToString, QueryClient, main, core, server, testing, format, stylesPath }) {
+async function smoke({ React, renderToString, QueryClient, main, core, server, serverNode, http, testing, format, stylesPath }) {
   const h = React.createElement;
   check('React ' + process.env.EXPECTED_REACT + ' is the one loaded', React.version.startsWith(process.env.EXPECTED_REACT + '.'), React.version);
   for (const name of ['JobClientProvider', 'JobStatus', 'JobProgress', 'PendingJobsBadge', 'JobList', 'useJobStatus', 'jobKeys', 'JobNotFoundError']) {
@@ -81,6 +81,28 @@ async function smoke({ React, renderToString, QueryClient, main, core, server, t
   check('completed: progressbar at 100', completed.includes('role="progressbar"') && completed.includes('aria-valuenow="100"'), completed);
   queryClient.clear();
 
+  // Over real HTTP from the tarball: node:http through jobwatch/server/node, ids . and .. included.
+  check('jobwatch/core exports jobStatusQueryOptions', typeof core.jobStatusQueryOptions === 'function');
+  check('jobwatch/server/node exports toNodeListener', typeof serverNode.toNodeListener === 'function');
+  const store = testing.createMemoryJobBackend();
+  const handler = server.createJobHandler({ store, basePath: '/api/jobs', authorize: () => ({ owner: 'u1' }) });
+  const httpServer = http.createServer(serverNode.toNodeListener(handler));
+  await new Promise((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
+  try {
+    const client = core.createFetchJobClient({ baseUrl: 'http://127.0.0.1:' + httpServer.address().port + '/api/jobs', push: false });
+    for (const id of ['.', '..', 'a/b', 'caf\u00e9']) {
+      store.create({ id, owner: 'u1' });
+      const job = await client.getStatus(id).catch((e) => e);
+      check('over HTTP: getStatus(' + JSON.stringify(id) + ') answers that job', job && job.id === id, String(job && (job.message || job.id)));
+      const cancelled = await client.cancel(id).catch((e) => e);
+      check('over HTTP: cancel(' + JSON.stringify(id) + ') cancels that job', cancelled && cancelled.status === 'cancelled', String(cancelled && (cancelled.message || cancelled.status)));
+    }
+    const bad = await fetch('http://127.0.0.1:' + httpServer.address().port + '//x').then((r) => r.status);
+    check('over HTTP: a //x target answers 400 and the server lives on', bad === 400, String(bad));
+  } finally {
+    await new Promise((resolve) => httpServer.close(resolve));
+  }
+
   // Errors from the testing backend are the entry's own classes.
   const error = await backend.getStatus('missing').catch((e) => e);
   check('JobNotFoundError from jobwatch/testing is instanceof jobwatch/core JobNotFoundError', error instanceof core.JobNotFoundError);
@@ -100,6 +122,8 @@ import { QueryClient } from '@tanstack/react-query';
 import * as main from 'jobwatch';
 import * as core from 'jobwatch/core';
 import * as server from 'jobwatch/server';
+import * as serverNode from 'jobwatch/server/node';
+import * as http from 'node:http';
 import * as testing from 'jobwatch/testing';
 ${shared}
 const resolved = import.meta.resolve('jobwatch');
@@ -107,7 +131,7 @@ if (!resolved.endsWith('/node_modules/jobwatch/dist/index.js')) {
   console.error('FAIL esm: jobwatch resolved to ' + resolved);
   process.exit(1);
 }
-await smoke({ React, renderToString, QueryClient, main, core, server, testing, format: 'esm', stylesPath: import.meta.resolve('jobwatch/styles.css') });
+await smoke({ React, renderToString, QueryClient, main, core, server, serverNode, http, testing, format: 'esm', stylesPath: import.meta.resolve('jobwatch/styles.css') });
 `;
 
 const cjsCheck = `'use strict';
@@ -117,6 +141,8 @@ const { QueryClient } = require('@tanstack/react-query');
 const main = require('jobwatch');
 const core = require('jobwatch/core');
 const server = require('jobwatch/server');
+const serverNode = require('jobwatch/server/node');
+const http = require('node:http');
 const testing = require('jobwatch/testing');
 ${shared}
 const resolved = require.resolve('jobwatch');
@@ -124,7 +150,7 @@ if (!resolved.endsWith('/node_modules/jobwatch/dist/index.cjs')) {
   console.error('FAIL cjs: jobwatch resolved to ' + resolved);
   process.exit(1);
 }
-smoke({ React, renderToString, QueryClient, main, core, server, testing, format: 'cjs', stylesPath: require.resolve('jobwatch/styles.css') }).catch((e) => {
+smoke({ React, renderToString, QueryClient, main, core, server, serverNode, http, testing, format: 'cjs', stylesPath: require.resolve('jobwatch/styles.css') }).catch((e) => {
   console.error('FAIL cjs: ' + (e && e.stack || e));
   process.exit(1);
 });
