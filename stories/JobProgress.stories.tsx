@@ -5,6 +5,7 @@ import type { JobProgressState } from '../src/components/JobProgress';
 import type { JobProgressLabels } from '../src/components/progressLabels';
 import { JobStatus } from '../src/index';
 import { imageGeneration } from '../src/testing/index';
+import { defaultsTable, jobProgressDefaults } from './support/docsDefaults';
 import { seedJob, withJobBackend } from './support/jobwatch';
 
 /**
@@ -21,6 +22,7 @@ const meta = {
   title: 'Components/JobProgress',
   component: JobProgress,
   tags: ['autodocs'],
+  argTypes: defaultsTable(jobProgressDefaults),
   decorators: [
     ((Story) => (
       <div style={{ maxWidth: '24rem', display: 'grid', gap: '0.75rem', fontFamily: 'system-ui, sans-serif' }}>
@@ -210,7 +212,7 @@ export const Completed: Story = {
 /** Failed at 60%: the bar stays where it stopped, red; the text says it failed. */
 export const Failed: Story = {
   parameters: {
-    jobwatch: { jobs: [seedJob('job-1', 'failed', { progress: 0.6, error: { message: 'Upstream timeout' } })] },
+    jobwatch: { jobs: [seedJob('job-1', 'failed', { progress: 0.6, retryCount: 3, maxRetries: 3, error: { message: 'The image model did not answer within 2 minutes.' } })] },
   },
   play: async ({ canvasElement }) => {
     const bar = await findBar(canvasElement, 'failed');

@@ -63,6 +63,7 @@ export interface JobProgressProps<TResult = unknown>
    * The accessible name. Default `"Job progress"`, unless `aria-labelledby`
    * names the bar (e.g. after the id of a visible heading). Name it after what
    * runs when a page has several bars: `"Image generation"`.
+   * @default "Job progress"
    */
   'aria-label'?: string;
   /** Replaces some or all of the default English texts, including the whole `aria-valuetext` (`valueText`). */
@@ -76,6 +77,7 @@ export interface JobProgressProps<TResult = unknown>
    * `aria-valuetext` ("45%, about 2 minutes left", "Queued", "Completed"), in a
    * `jobwatch-progress__value` element. Default `true`; `false` leaves a bare
    * bar (React Aria's `showValueLabel`). Nothing is shown while `idle`.
+   * @default true
    */
   showValueText?: boolean;
   /**
