@@ -9,9 +9,11 @@ import type { ValueOrFunction } from './labels';
 import { defaultJobProgressLabels } from './progressLabels';
 import type { JobProgressLabels } from './progressLabels';
 import { splitWatchOptions, viewState, viewStateLabel } from './viewState';
+import type { JobViewState } from './viewState';
 
 /**
- * What a {@link JobProgress} shows; also its `data-state` attribute:
+ * What a {@link JobProgress} shows; also its `data-state` attribute. The view
+ * state every job view shares (the same type as `JobStatusState`):
  * - a {@link JobState} (`pending`, `processing`, `completed`, `failed`, `cancelled`) once the job is known;
  * - `loading` while waiting for the first answer;
  * - `error` when watching ended with nothing to show (not found, not allowed,
@@ -19,7 +21,7 @@ import { splitWatchOptions, viewState, viewStateLabel } from './viewState';
  * - `idle` when nothing is watched (`jobId` is `null`/`undefined`, or `enabled`
  *   is `false` before any answer).
  */
-export type JobProgressState = JobState | 'loading' | 'error' | 'idle';
+export type JobProgressState = JobViewState;
 
 /** The state {@link JobProgress} passes to its `className` and `style` functions. */
 export interface JobProgressRenderState<TResult = unknown> {

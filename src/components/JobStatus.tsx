@@ -4,18 +4,21 @@ import type { CSSProperties, ForwardedRef, HTMLAttributes, ReactElement, ReactNo
 import { isFatalJobError } from '../core/errors';
 import type { Job, JobState } from '../core/types';
 import type { JobConnection, UseJobStatusOptions } from '../react/types';
-import { useCancelJob } from '../react/useCancelJob';
-import { useIsomorphicLayoutEffect } from '../react/useIsomorphicLayoutEffect';
 import { useJobStatus } from '../react/useJobStatus';
-import { useRetryJob } from '../react/useRetryJob';
 import { defaultJobStatusIcons } from './icons';
 import type { JobStatusIcons } from './icons';
 import { defaultJobStatusLabels, mergeLabels, resolve } from './labels';
 import type { JobStatusLabels, ValueOrFunction } from './labels';
+import { actionFailureText, JobStatusActionButtons, wantedActions } from './JobStatusActions';
+import type { ActionFailure, JobStatusActions } from './JobStatusActions';
 import { splitWatchOptions, viewState, viewStateLabel } from './viewState';
+import type { JobViewState } from './viewState';
+
+export type { JobStatusActions } from './JobStatusActions';
 
 /**
- * What a {@link JobStatus} shows; also its `data-state` attribute:
+ * What a {@link JobStatus} shows; also its `data-state` attribute. The view
+ * state every job view shares (the same type as `JobProgressState`):
  * - a {@link JobState} (`pending`, `processing`, `completed`, `failed`, `cancelled`) once the job is known;
  * - `loading` while waiting for the first answer (also while that first request is being retried);
  * - `error` when watching ended with nothing to show: the job was not found, the
@@ -23,7 +26,7 @@ import { splitWatchOptions, viewState, viewStateLabel } from './viewState';
  * - `idle` when nothing is watched: `jobId` is `null`/`undefined`, or `enabled`
  *   is `false` before any answer. The region is then empty.
  */
-export type JobStatusState = JobState | 'loading' | 'error' | 'idle';
+export type JobStatusState = JobViewState;
 
 /** The state {@link JobStatus} passes to its `className` and `style` functions. */
 export interface JobStatusRenderState<TResult = unknown> {
@@ -47,14 +50,6 @@ export interface JobStatusRenderProps<TResult = unknown> extends JobStatusRender
   labels: JobStatusLabels;
   /** The `detailed` prop. */
   detailed: boolean;
-}
-
-/** Which action buttons a {@link JobStatus} offers (each only when the client supports it). */
-export interface JobStatusActions {
-  /** A Cancel button while the job is pending or processing (needs the client's `cancel`). */
-  cancel?: boolean;
-  /** A Retry button once the job failed (needs the client's `retry`). */
-  retry?: boolean;
 }
 
 /** Props of {@link JobStatus}. The options of `useJobStatus` pass through. */
@@ -103,20 +98,6 @@ export interface JobStatusProps<TResult = unknown>
   children?: ReactNode | ((props: JobStatusRenderProps<TResult>) => ReactNode);
 }
 
-/** Which actions were asked for. */
-function wantedActions(actions: JobStatusProps['actions']): { cancel: boolean; retry: boolean } {
-  if (!actions) return { cancel: false, retry: false };
-  if (actions === true) return { cancel: true, retry: true };
-  return { cancel: actions.cancel === true, retry: actions.retry === true };
-}
-
-/** A cancel or retry that failed, shown while the job is still in the state it was put back to. */
-interface ActionFailure {
-  jobId: string;
-  action: 'cancel' | 'retry';
-  state: JobStatusState;
-}
-
 function JobStatusWithRef<TResult>(props: JobStatusProps<TResult>, ref: ForwardedRef<HTMLSpanElement>) {
   const [watchOptions, htmlProps] = splitWatchOptions<TResult, JobStatusProps<TResult>>(props);
   const {
@@ -143,8 +124,7 @@ function JobStatusWithRef<TResult>(props: JobStatusProps<TResult>, ref: Forwarde
   const generatedId = useId();
   const statusId = rest.id ?? generatedId;
   const [failure, setFailure] = useState<ActionFailure | null>(null);
-  const failed = withActions && failure?.jobId === jobId && failure.state === state ? failure.action : null;
-  const actionError = failed === 'cancel' ? labels.cancelFailed : failed === 'retry' ? labels.retryFailed : null;
+  const actionError = withActions ? actionFailureText(failure, jobId, state, labels) : null;
 
   const statusRef = useRef<HTMLSpanElement | null>(null);
   const setRefs = useCallback(
@@ -212,116 +192,8 @@ function JobStatusWithRef<TResult>(props: JobStatusProps<TResult>, ref: Forwarde
   );
 }
 
-interface JobStatusActionButtonsProps {
-  jobId: string;
-  state: JobStatusState;
-  cancel: boolean;
-  retry: boolean;
-  labels: JobStatusLabels;
-  statusId: string;
-  statusRef: { readonly current: HTMLSpanElement | null };
-  onFailure: (failure: ActionFailure | null) => void;
-}
-
-/** The Cancel and Retry buttons, beside the status region (never inside it: a live region would read them out). */
-function JobStatusActionButtons({ jobId, state, cancel, retry, labels, statusId, statusRef, onFailure }: JobStatusActionButtonsProps) {
-  const cancelJob = useCancelJob();
-  const retryJob = useRetryJob();
-  const cancelling = cancelJob.isPending && cancelJob.variables === jobId;
-  const retrying = retryJob.isPending && retryJob.variables === jobId;
-  const busy = cancelling || retrying;
-  // A button stays while its request is in flight, though the optimistic state no longer offers it.
-  const showCancel = cancel && cancelJob.supported && (state === 'pending' || state === 'processing' || cancelling);
-  const showRetry = retry && retryJob.supported && (state === 'failed' || retrying);
-
-  // A focused button that goes away (its job was cancelled or retried) hands focus to the region, not to <body>.
-  const focusLost = useRef(false);
-  const onFocusLost = useCallback(() => {
-    focusLost.current = true;
-  }, []);
-  useIsomorphicLayoutEffect(() => {
-    if (!focusLost.current) return;
-    focusLost.current = false;
-    statusRef.current?.focus();
-  });
-
-  if (!showCancel && !showRetry) return null;
-
-  const run = (action: 'cancel' | 'retry') => {
-    if (busy) return;
-    const before = state;
-    onFailure(null);
-    (action === 'cancel' ? cancelJob : retryJob).mutate(jobId, {
-      onError: () => onFailure({ jobId, action, state: before }),
-    });
-  };
-
-  // A space keeps the buttons apart from the status text without the stylesheet.
-  return (
-    <>
-      {' '}
-      <span className="jobwatch-actions" data-state={state}>
-        {showCancel && (
-          <ActionButton
-            action="cancel"
-            label={cancelling ? labels.cancelling : labels.cancelAction}
-            busy={busy}
-            describedBy={statusId}
-            onActivate={() => run('cancel')}
-            onFocusLost={onFocusLost}
-          />
-        )}
-        {showCancel && showRetry && ' '}
-        {showRetry && (
-          <ActionButton
-            action="retry"
-            label={retrying ? labels.retrying : labels.retryAction}
-            busy={busy}
-            describedBy={statusId}
-            onActivate={() => run('retry')}
-            onFocusLost={onFocusLost}
-          />
-        )}
-      </span>
-    </>
-  );
-}
-
-interface ActionButtonProps {
-  action: 'cancel' | 'retry';
-  label: string;
-  busy: boolean;
-  describedBy: string;
-  onActivate: () => void;
-  onFocusLost: () => void;
-}
-
-function ActionButton({ action, label, busy, describedBy, onActivate, onFocusLost }: ActionButtonProps) {
-  const ref = useRef<HTMLButtonElement>(null);
-  useIsomorphicLayoutEffect(() => {
-    const node = ref.current;
-    // Runs before the button leaves the DOM, while it still has focus.
-    return () => {
-      if (node && node.ownerDocument.activeElement === node) onFocusLost();
-    };
-  }, [onFocusLost]);
-  return (
-    <button
-      ref={ref}
-      type="button"
-      className="jobwatch-action"
-      data-action={action}
-      aria-disabled={busy || undefined}
-      aria-describedby={describedBy}
-      onClick={busy ? undefined : onActivate}
-    >
-      {label}
-    </button>
-  );
-}
-
 interface DefaultContentProps {
-  state: JobStatusState;
+  state: JobViewState;
   job: Job<unknown> | undefined;
   error: Error | null;
   connection: JobConnection;

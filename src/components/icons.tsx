@@ -1,6 +1,6 @@
 import { clsx } from 'clsx';
 import type { ReactNode, SVGProps } from 'react';
-import type { JobState } from '../core/types';
+import type { JobViewState } from './viewState';
 
 /** Props of the default icons: any SVG attribute; `className` is added to the icon's own class. */
 export type JobIconProps = SVGProps<SVGSVGElement>;
@@ -94,7 +94,7 @@ export function AlertIcon({ className, ...props }: JobIconProps) {
 }
 
 /** The states of {@link JobStatus} that show an icon (`idle` shows nothing). */
-export type JobStatusIconState = JobState | 'loading' | 'error';
+export type JobStatusIconState = Exclude<JobViewState, 'idle'>;
 
 /**
  * Icons per state for {@link JobStatus}'s `icons` prop. A missing (or

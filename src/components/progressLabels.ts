@@ -1,9 +1,9 @@
-import type { JobProgressState } from './JobProgress';
+import type { JobViewState } from './viewState';
 
 /** What {@link JobProgressLabels.valueText} is given to build a progress bar's `aria-valuetext` (also its visible value text). */
 export interface JobProgressValueTextInfo {
-  /** What the bar shows; also its `data-state`. */
-  state: JobProgressState;
+  /** What the bar shows; also its `data-state` (a `JobProgressState`). */
+  state: JobViewState;
   /** The text of the state, e.g. `"Queued"` or `"Job not found"`; empty when `idle`. */
   label: string;
   /** Fraction done, 0..1 (1 once completed), or `null` when indeterminate. */

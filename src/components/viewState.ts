@@ -2,7 +2,17 @@ import { isFatalJobError, JobNotFoundError, JobUnauthorizedError } from '../core
 import type { Job, JobState } from '../core/types';
 import type { UseJobStatusOptions } from '../react/types';
 
-/** @internal What a job view (status, progress bar) shows: the job's state, or loading / error / idle. */
+/**
+ * What a job view ({@link JobStatus}, {@link JobProgress}) shows; also its
+ * `data-state` attribute. One union for every view: `JobStatusState` and
+ * `JobProgressState` are this type under the names each component exports.
+ * - a {@link JobState} (`pending`, `processing`, `completed`, `failed`, `cancelled`) once the job is known;
+ * - `loading` while waiting for the first answer (also while that first request is being retried);
+ * - `error` when watching ended with nothing to show: the job was not found, the
+ *   caller may not see it, or it vanished while it was still running;
+ * - `idle` when nothing is watched: `jobId` is `null`/`undefined`, or `enabled`
+ *   is `false` before any answer.
+ */
 export type JobViewState = JobState | 'loading' | 'error' | 'idle';
 
 /** @internal The texts every job view needs for its states. */
