@@ -1,11 +1,14 @@
 import type { ConnectionOptions, Job as BullJob, Queue } from 'bullmq';
 import { JobNotFoundError, JobRequestError } from '../core/errors';
 import type { Job, JobBatch, JobFilter, JobMetaValue, JobPage, JobStore, JobStoreRequestOptions, JobSubscriptionListener, PendingCount } from '../core/types';
-import { CANCEL_MARKERS, CANCEL_STREAM, cancelledMarker, createCancelMarkers, markerEntry, underCancel, type CancelMarker } from './cancelMarkers';
+import { CANCEL_MARKERS, CANCEL_STREAM, cancelledMarker, createCancelMarkers, type CancelMarker } from './cancelMarkers';
 import { createChangeLog } from './changeLog';
 import { createEventsReader } from './eventsReader';
-import { createJobMapping, isTerminalState, STATE_MAP, type BullState, type Entry } from './jobMapping';
-import { badRequest, createScanLists, MAX_LIMIT, parseListFilter } from './listJobs';
+import { createFinishedRecords, DEFAULT_KEEP_FINISHED_MS, FINISHED_RECORDS } from './finishedRecords';
+import { createJobMapping, isTerminalState } from './jobMapping';
+import { createJobReads, type ReadEntry } from './jobReads';
+import { createOwnerIndex } from './ownerIndex';
+import { badRequest, createIndexedLists, createScanLists, MAX_LIMIT, parseListFilter } from './listJobs';
 import { createRedisAccess, DEFAULT_TIMEOUT_MS } from './redisAccess';
 
 export { CANCEL_STREAM } from './cancelMarkers';
@@ -68,6 +71,19 @@ export interface BullMQJobStoreOptions {
    * a restart. A cooperative cancel may take `cancelTimeoutMs` more.
    */
   timeoutMs?: number;
+  /**
+   * How long a finished job stays readable after BullMQ removed it, in ms (default one hour;
+   * `0` turns it off). With `removeOnComplete: true` / `removeOnFail: true` BullMQ deletes a
+   * job the moment it finishes, so watchers would only ever read "not found" and never see it
+   * complete. The store's events reader writes each finished job's final state (result or
+   * error included) to `<prefix>:<queue>:jobwatch:finished:<id>` with this TTL, and
+   * `getStatus`, `getStatuses` and `subscribe` read it once BullMQ no longer has the job.
+   * Lists and counts follow BullMQ (a removed job is not listed). A job removed as it finishes
+   * is rebuilt from what the reader last read of it while it ran: one that starts and finishes
+   * before the reader reads it (within a few ms) has no record. Reading needs the reader: it
+   * starts with the store's first call.
+   */
+  keepFinishedMs?: number;
 }
 
 /** A {@link JobStore} backed by a BullMQ queue; `close()` stops its event reader. */
@@ -75,6 +91,12 @@ export type BullMQJobStore = JobStore &
   Required<Pick<JobStore, 'getStatuses' | 'cancel' | 'retry' | 'subscribe' | 'logPosition' | 'changedSince'>> & {
     /** Closes the `QueueEvents` reader used by `subscribe` and the store's own connection (the queue itself is yours to close). */
     close(): Promise<void>;
+    /**
+     * Starts the store's events reader (the store's first call does too) and resolves once it
+     * reads: from then on every job that finishes gets its terminal record (`keepFinishedMs`).
+     * Await it at startup when jobs may finish within the first moments.
+     */
+    ready(): Promise<void>;
   };
 
 /**
@@ -91,9 +113,17 @@ export type BullMQJobStore = JobStore &
  * one once the job finished); `maxRetries` from `opts.attempts - 1`; `error` from
  * `failedReason` only while the job is failed; times from `timestamp` / `processedOn` / `finishedOn`.
  *
- * Limitation: `list` and `getPendingCount` read every job of the requested BullMQ states
- * (and every cancel marker) and filter and sort in memory: O(n) in the queue's size per call.
- * Keep completed/failed jobs bounded with `removeOnComplete` / `removeOnFail`.
+ * Cost: `getStatus` and `getStatuses` (up to 100 ids) are one script call. `list` and
+ * `getPendingCount` go through an owner index (a Redis sorted set per owner and state, scored
+ * by creation time; see `ownerIndex.ts`): one owner's counts check that owner's pending and
+ * processing jobs only, and a first page reads about one page of jobs, whatever the other
+ * owners hold. The index follows BullMQ's event stream (reads first apply every event not yet
+ * applied), each read checks the real state of the jobs it returns and moves the ones that
+ * moved, and it is rebuilt (once, O(n), in the background, reads scan meanwhile) when it has
+ * none or BullMQ trimmed events it had not applied.
+ *
+ * Every call answers within `timeoutMs`: while Redis is away it rejects with a
+ * `JobTransportError` (503 from `createJobHandler`), and works again once Redis is back.
  */
 export function createBullMQJobStore(options: BullMQJobStoreOptions): BullMQJobStore {
   const { queue, owner, toResult, toMeta, progressScale = 100, cancelActive, cancelTimeoutMs = 5000 } = options;
@@ -102,37 +132,57 @@ export function createBullMQJobStore(options: BullMQJobStoreOptions): BullMQJobS
   const access = createRedisAccess(queue, timeoutMs);
   const redis = access.client;
   const bull = access.queue;
-  const markers = createCancelMarkers(redis, queue.toKey(CANCEL_MARKERS), options.keepCancelledMs);
+  const markersKey = queue.toKey(CANCEL_MARKERS);
+  const markers = createCancelMarkers(redis, markersKey, options.keepCancelledMs);
   const toEntry = createJobMapping({ owner, toResult, toMeta, progressScale });
   const changeLog = createChangeLog(redis, queue.toKey('events'));
-  const lists = createScanLists({ queue: bull, markers, toEntry });
+  const { keepFinishedMs = DEFAULT_KEEP_FINISHED_MS } = options;
+  const reads = createJobReads({
+    client: redis,
+    queue: bull,
+    prefix: queue.toKey(''),
+    markersKey,
+    recordsPrefix: keepFinishedMs > 0 ? queue.toKey(FINISHED_RECORDS) : '',
+    markers,
+    toEntry,
+  });
+  const index = createOwnerIndex({
+    client: redis,
+    queue: bull,
+    keys: { prefix: queue.toKey(''), events: queue.toKey('events'), markers: markersKey },
+    owner,
+  });
+  const scan = createScanLists({ queue: bull, markers, toEntry });
+  const indexed = createIndexedLists({ index, queue: bull, markers, reads });
+  const records = createFinishedRecords({ client: redis, queue: bull, keyPrefix: queue.toKey(FINISHED_RECORDS), keepFinishedMs, toEntry });
 
-  /** Reads one job (marker first); `null` when unknown or in no mapped state. */
-  async function readEntry(id: string): Promise<(Entry & { bjob?: BullJob }) | null> {
-    const marker = await markers.read(id);
-    if (marker && !marker.pending) return markerEntry(marker);
-    // The job hash and its state are two reads: read the state on both sides of the hash and
-    // retry when it moved, so a job never shows one state with another state's fields.
-    let bjob: BullJob | undefined;
-    let state = '';
-    for (let attempt = 0; ; attempt++) {
-      const q = await bull();
-      const before = await q.getJobState(id);
-      bjob = await q.getJob(id);
-      if (!bjob) break;
-      state = await q.getJobState(id);
-      if (state === before || attempt >= 4) break;
-    }
-    const entry = bjob && state in STATE_MAP ? { ...toEntry(bjob, state as BullState), bjob } : null;
-    // A cancel may have marked (or finished) it between the reads.
-    const late = await markers.read(id);
-    if (late && !late.pending) return markerEntry(late);
-    return late ? underCancel(late, entry) : entry;
+  /** How long a read of a job BullMQ no longer has waits for the events reader to write its final state. */
+  const RECORD_WAIT_MS = Math.min(1000, timeoutMs / 2);
+
+  /**
+   * Reads jobs (marker first, then BullMQ, then the terminal record); `null` when unknown. A
+   * job gone without a record may have just finished and been removed, its record not yet
+   * written: those are read again once the events reader has handled every event up to now.
+   */
+  async function readEntries(ids: string[]): Promise<(ReadEntry | null)[]> {
+    const entries = await reads.readEntries(ids);
+    const gone = ids.filter((_, i) => entries[i] === null);
+    if (gone.length === 0 || keepFinishedMs <= 0) return entries;
+    await events.handled(await changeLog.logPosition(), RECORD_WAIT_MS);
+    const again = new Map((await reads.readEntries(gone)).map((entry, i) => [gone[i]!, entry]));
+    return ids.map((id, i) => entries[i] ?? again.get(id) ?? null);
   }
 
-  async function readOwned(id: string, owner: string): Promise<Entry & { bjob?: BullJob }> {
+  /** Reads one job (see {@link readEntries}). */
+  async function readEntry(id: string): Promise<ReadEntry | null> {
+    return (await readEntries([id]))[0] ?? null;
+  }
+
+  const owns = (entry: ReadEntry | null, owner: string): entry is ReadEntry => !!entry && entry.owner !== null && entry.owner === owner;
+
+  async function readOwned(id: string, owner: string): Promise<ReadEntry> {
     const entry = await readEntry(id);
-    if (!entry || entry.owner === null || entry.owner !== owner) throw new JobNotFoundError(id);
+    if (!owns(entry, owner)) throw new JobNotFoundError(id);
     return entry;
   }
 
@@ -141,6 +191,11 @@ export function createBullMQJobStore(options: BullMQJobStoreOptions): BullMQJobS
     connection: options.connection,
     readEntry: (id) => access.run('read', () => readEntry(id)),
     logPosition: () => access.run('log position', changeLog.logPosition),
+    onEvent: async (name, args, streamId) => {
+      // The index follows every event (reads catch up anyway: this keeps them cheap).
+      void index.catchUp().catch(() => undefined);
+      if (keepFinishedMs > 0) await records.onEvent(name, args, streamId);
+    },
   });
 
   async function getStatus(id: string, o: JobStoreRequestOptions): Promise<Job> {
@@ -149,29 +204,20 @@ export function createBullMQJobStore(options: BullMQJobStoreOptions): BullMQJobS
 
   async function getStatuses(ids: string[], o: JobStoreRequestOptions): Promise<JobBatch> {
     if (ids.length > MAX_LIMIT) throw badRequest(`At most ${MAX_LIMIT} ids`);
-    const results = await Promise.all(
-      ids.map((id) =>
-        readOwned(id, o.owner).then(
-          (entry) => entry.job,
-          (error: unknown) => {
-            if (error instanceof JobNotFoundError) return null;
-            throw error;
-          },
-        ),
-      ),
-    );
+    const entries = await readEntries(ids);
     const jobs: Job[] = [];
     const missing: string[] = [];
-    results.forEach((job, i) => (job ? jobs.push(job) : missing.push(ids[i]!)));
+    entries.forEach((entry, i) => (owns(entry, o.owner) ? jobs.push(entry.job) : missing.push(ids[i]!)));
     return { jobs, missing };
   }
 
   async function list(filter: JobFilter, o: JobStoreRequestOptions): Promise<JobPage> {
-    return lists.list(parseListFilter(filter), o);
+    const query = parseListFilter(filter);
+    return (await index.catchUp()) ? indexed.list(query, o) : scan.list(query, o);
   }
 
   async function getPendingCount(filter: Pick<JobFilter, 'meta'>, o: JobStoreRequestOptions): Promise<PendingCount> {
-    return lists.getPendingCount(filter, o);
+    return (await index.catchUp()) ? indexed.getPendingCount(filter, o) : scan.getPendingCount(filter, o);
   }
 
   const notCancellable = (id: string) => new JobRequestError(409, 'not_cancellable', `Job ${id} cannot be cancelled`);
@@ -212,6 +258,8 @@ export function createBullMQJobStore(options: BullMQJobStoreOptions): BullMQJobS
     // Marked before the job goes, so a job removed by the cancel never reads as vanished;
     // `pending` until it is gone, so readers never see "cancelled" for a job that goes on.
     await markers.write(marker);
+    const known = new Map([[id, entry.owner]]);
+    await index.sync([id], known);
     let removed = false;
     if (entry.job.status === 'pending') {
       try {
@@ -228,12 +276,14 @@ export function createBullMQJobStore(options: BullMQJobStoreOptions): BullMQJobS
         await stopActive(id);
       } catch (error) {
         await markers.drop(id);
+        await index.sync([id], known);
         events.notify(id);
         throw error instanceof JobRequestError ? error : notCancellable(id);
       }
     }
     const done: CancelMarker = { owner: marker.owner, createdAtMs: marker.createdAtMs, job: marker.job };
     await markers.write(done);
+    await index.sync([id], known);
     events.notify(id);
     return done.job;
   }
@@ -250,17 +300,24 @@ export function createBullMQJobStore(options: BullMQJobStoreOptions): BullMQJobS
     return getStatus(id, o);
   }
 
+  /** Runs one call under the deadline; the first one starts the events reader (the index and terminal records follow it). */
+  function run<T>(what: string, operation: () => Promise<T>, deadlineMs?: number): Promise<T> {
+    events.start();
+    return access.run(what, operation, deadlineMs);
+  }
+
   return {
-    getStatus: (id, o) => access.run('getStatus', () => getStatus(id, o)),
-    getStatuses: (ids, o) => access.run('getStatuses', () => getStatuses(ids, o)),
-    list: (filter, o) => access.run('list', () => list(filter, o)),
-    getPendingCount: (filter, o) => access.run('getPendingCount', () => getPendingCount(filter, o)),
+    getStatus: (id, o) => run('getStatus', () => getStatus(id, o)),
+    getStatuses: (ids, o) => run('getStatuses', () => getStatuses(ids, o)),
+    list: (filter, o) => run('list', () => list(filter, o)),
+    getPendingCount: (filter, o) => run('getPendingCount', () => getPendingCount(filter, o)),
     // A cooperative cancel may wait for the worker: its deadline includes that wait.
-    cancel: (id, o) => access.run('cancel', () => cancel(id, o), timeoutMs + (cancelActive ? cancelTimeoutMs : 0)),
-    retry: (id, o) => access.run('retry', () => retry(id, o)),
+    cancel: (id, o) => run('cancel', () => cancel(id, o), timeoutMs + (cancelActive ? cancelTimeoutMs : 0)),
+    retry: (id, o) => run('retry', () => retry(id, o)),
     subscribe: (id: string, listener: JobSubscriptionListener, o: Pick<JobStoreRequestOptions, 'owner'>) => events.subscribe(id, listener, o.owner),
-    logPosition: () => access.run('logPosition', changeLog.logPosition),
-    changedSince: (ids: string[], position: string) => access.run('changedSince', () => changeLog.changedSince(ids, position)),
+    logPosition: () => run('logPosition', changeLog.logPosition),
+    changedSince: (ids: string[], position: string) => run('changedSince', () => changeLog.changedSince(ids, position)),
+    ready: () => events.ready(),
     close: async () => {
       await events.close();
       await access.close();

@@ -2,13 +2,17 @@ import { QueueEvents } from 'bullmq';
 import type { ConnectionOptions, Queue } from 'bullmq';
 import { JobNotFoundError } from '../core/errors';
 import type { JobSubscriptionListener } from '../core/types';
+import { compareEventIds } from '../core/restContract';
 import { STREAM_ID } from './changeLog';
 import { isTerminalState, type Entry } from './jobMapping';
 import { reconnectSoon } from './redisAccess';
 
 /** When the stream's newest id cannot be read, QueueEvents start this far back by the local clock. */
 const EVENTS_REPLAY_MS = 5000;
-const PUSH_EVENTS = ['progress', 'active', 'completed', 'failed', 'removed', 'waiting', 'delayed', 'stalled'] as const;
+const PUSH_EVENTS = ['added', 'progress', 'active', 'completed', 'failed', 'removed', 'waiting', 'delayed', 'stalled'] as const;
+
+/** The name of an event the reader reacts to. */
+export type ReaderEventName = (typeof PUSH_EVENTS)[number];
 /** How soon a subscription whose read failed reads again, and how often a lost Redis is probed. */
 const RETRY_READ_MS = 1000;
 
@@ -21,11 +25,25 @@ export interface EventsReaderOptions {
   readEntry(id: string): Promise<Entry | null>;
   /** The newest id of the queue's event stream. */
   logPosition(): Promise<string>;
+  /**
+   * Called with every event, one at a time in the stream's order, before subscribers read the
+   * job it names (so what it writes is what they read).
+   */
+  onEvent?(name: ReaderEventName, args: Record<string, unknown> & { jobId: string }, streamId: string): Promise<void>;
 }
 
 /** Push over BullMQ's event stream: one `QueueEvents` reader for every subscription of a store. */
 export interface EventsReader {
   subscribe(id: string, listener: JobSubscriptionListener, owner: string): () => void;
+  /** Starts the reader (once; again after `close`) without a subscription. */
+  start(): void;
+  /** Starts the reader and resolves once it is connected and reading. */
+  ready(): Promise<void>;
+  /**
+   * Resolves once every event up to `position` has been handled (`onEvent` done), or after
+   * `timeoutMs`, or at once when the reader is not running.
+   */
+  handled(position: string, timeoutMs: number): Promise<void>;
   /** Reads `id` again for its subscribers (after a change the store made itself). */
   notify(id: string): void;
   /** Ends every subscription and closes the reader. */
@@ -53,7 +71,7 @@ interface Pending {
 export function createEventsReader(options: EventsReaderOptions): EventsReader {
   const { queue, readEntry, logPosition } = options;
   const subscriptions = new Map<string, Set<Subscription>>();
-  let reader: { close(): Promise<void> } | null = null;
+  let reader: QueueEvents | null = null;
   let readerStart: Promise<void> | null = null;
   /** Bumped by `close`, so a reader still starting then is never opened. */
   let readerGeneration = 0;
@@ -62,6 +80,33 @@ export function createEventsReader(options: EventsReaderOptions): EventsReader {
   /** The event reader lost Redis: subscribers were told, and reads resume once Redis answers. */
   let down = false;
   let recovery: ReturnType<typeof setInterval> | undefined;
+  /** Events are handled one after the other. */
+  let handled: Promise<void> = Promise.resolve();
+  /** The stream id of the newest event handled. */
+  let handledUpTo = '0-0';
+  const waiters = new Set<{ position: string; done(): void }>();
+
+  function handledUntil(streamId: string): void {
+    if (!STREAM_ID.test(streamId)) return;
+    handledUpTo = streamId;
+    for (const waiter of waiters) if (compareEventIds(handledUpTo, waiter.position) >= 0) waiter.done();
+  }
+
+  function waitHandled(position: string, timeoutMs: number): Promise<void> {
+    if (!reader || !STREAM_ID.test(position) || compareEventIds(handledUpTo, position) >= 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const waiter = {
+        position,
+        done: () => {
+          clearTimeout(timer);
+          waiters.delete(waiter);
+          resolve();
+        },
+      };
+      const timer = setTimeout(waiter.done, timeoutMs);
+      waiters.add(waiter);
+    });
+  }
 
   function enqueue(item: Pending): void {
     pending.push(item);
@@ -173,6 +218,8 @@ export function createEventsReader(options: EventsReaderOptions): EventsReader {
       // reader, and the first reads of subscriptions come after it.
       const from = await logPosition().catch(() => `${Math.max(0, Date.now() - EVENTS_REPLAY_MS)}-0`);
       if (generation !== readerGeneration) return;
+      // Everything up to where it starts is behind it.
+      if (STREAM_ID.test(from) && compareEventIds(from, handledUpTo) > 0) handledUpTo = from;
       const given = options.connection ?? (queue.opts.connection as ConnectionOptions);
       // Connection options (not a client): reconnect within a second of Redis coming back.
       const connection =
@@ -186,10 +233,28 @@ export function createEventsReader(options: EventsReaderOptions): EventsReader {
       });
       reader = events;
       events.on('error', onReaderError);
+      // Every event the reader reads moves how far it has handled, whatever its name (a wait
+      // for the stream's newest position must end): QueueEvents has no catch-all listener, so
+      // its emit is followed, after the listeners (whose work is chained first).
+      const emit = events.emit.bind(events);
+      events.emit = ((name: string | symbol, ...rest: unknown[]) => {
+        const result = emit(name as 'drained', ...(rest as [string]));
+        const streamId = rest[rest.length - 1];
+        if (generation === readerGeneration && typeof name === 'string' && !name.includes(':') && typeof streamId === 'string') {
+          handled = handled.then(() => handledUntil(streamId));
+        }
+        return result;
+      }) as typeof events.emit;
       for (const name of PUSH_EVENTS) {
         events.on(name as 'progress', (args: { jobId: string }, streamId: string) => {
+          if (generation !== readerGeneration) return;
           const id = String(args.jobId);
-          if (subscriptions.has(id)) enqueue({ id, position: STREAM_ID.test(streamId) ? streamId : null });
+          handled = handled
+            .then(() => options.onEvent?.(name, args as Record<string, unknown> & { jobId: string }, streamId))
+            .catch(() => undefined)
+            .then(() => {
+              if (subscriptions.has(id)) enqueue({ id, position: STREAM_ID.test(streamId) ? streamId : null });
+            });
         });
       }
     })();
@@ -215,10 +280,16 @@ export function createEventsReader(options: EventsReaderOptions): EventsReader {
     recovery = undefined;
     readerGeneration++;
     readerStart = null;
+    for (const waiter of [...waiters]) waiter.done();
     const current = reader;
     reader = null;
     await current?.close();
   }
 
-  return { subscribe, notify, close };
+  async function ready(): Promise<void> {
+    await ensureReader();
+    await reader?.waitUntilReady();
+  }
+
+  return { subscribe, notify, close, start: () => void ensureReader().catch(() => undefined), ready, handled: waitHandled };
 }

@@ -4,6 +4,8 @@ import { matchesMetaFilter } from '../core/restContract';
 import type { JobFilter, JobPage, JobState, JobStoreRequestOptions, PendingCount } from '../core/types';
 import { markerEntry, underCancel, type CancelMarkers } from './cancelMarkers';
 import { ALL_STATES, BULL_STATES_OF, compareIds, newestFirst, type BullState, type Entry } from './jobMapping';
+import { isCancelling, type JobReads, type Snapshot } from './jobReads';
+import type { OwnerIndex } from './ownerIndex';
 
 const DEFAULT_LIMIT = 20;
 /** At most this many jobs per page (and ids per batch). */
@@ -140,6 +142,96 @@ export function createScanLists({ queue: bull, markers, toEntry }: ScanOptions) 
       if (entry.job.status === 'pending') counts.pending++;
       else if (entry.job.status === 'processing') counts.processing++;
     }
+    return counts;
+  }
+
+  return { list, getPendingCount };
+}
+
+/** What the indexed lists read with. */
+export interface IndexedListOptions {
+  index: OwnerIndex;
+  queue: () => Promise<Queue>;
+  markers: CancelMarkers;
+  reads: Pick<JobReads, 'resolve' | 'statusOf' | 'hasExpiredMarker'>;
+}
+
+/**
+ * Lists and counts through the owner index: one owner's first page costs about one page of
+ * jobs, and its counts one state check per pending or processing job of that owner, whatever
+ * the other owners hold. Every candidate's real state is checked in the same script call that
+ * reads it; candidates found in the wrong set are synced (moved) on the way.
+ */
+export function createIndexedLists({ index, queue, markers, reads }: IndexedListOptions) {
+  /**
+   * Fixes what a read found out of place: a job gone (or not this owner's) leaves the set it
+   * was found in, then every one is put where it is now.
+   */
+  async function repair(owner: string, stale: { snap: Snapshot; state: JobState }[]): Promise<void> {
+    if (stale.length === 0) return;
+    for (const { snap } of stale) if (reads.hasExpiredMarker(snap)) await markers.drop(snap.id);
+    for (const state of new Set(stale.map((s) => s.state))) {
+      const gone = stale.filter((s) => s.state === state && s.snap.state === 'gone' && !s.snap.marker).map((s) => s.snap.id);
+      await index.evict(owner, state, gone);
+    }
+    await index.sync(stale.map((s) => s.snap.id));
+  }
+
+  async function list(query: ListQuery, o: JobStoreRequestOptions): Promise<JobPage> {
+    const { wanted, limit, after, meta } = query;
+    const q = await queue();
+    for (let count = limit + 1; ; count *= 4) {
+      const { sets, snapshots } = await index.candidates(o.owner, wanted, after ? after.createdAtMs : '+inf', count, true);
+      // Every member scored above the boundary has been read; at it, a full set may hold more.
+      let boundary = -Infinity;
+      for (const set of sets) if (set.length >= count) boundary = Math.max(boundary, set[set.length - 1]!.score);
+      const candidates = sets.flat().sort((a, b) => b.score - a.score || compareIds(b.id, a.id));
+      const seen = new Set<string>();
+      const stale: { snap: Snapshot; state: JobState }[] = [];
+      const page: Entry[] = [];
+      for (const candidate of candidates) {
+        if (candidate.score <= boundary) break;
+        const snap = snapshots.get(candidate.id);
+        if (!snap) continue;
+        const entry = reads.resolve(snap, q);
+        const misplaced = !entry || entry.owner !== o.owner || (entry.job.status !== candidate.state && !isCancelling(snap));
+        if (misplaced) stale.push({ snap, state: candidate.state });
+        if (seen.has(candidate.id) || !entry || entry.owner !== o.owner) continue;
+        seen.add(candidate.id);
+        if (!wanted.includes(entry.job.status) || !matchesMetaFilter(entry.job.meta, meta) || !isAfter(entry, after)) continue;
+        page.push(entry);
+        if (page.length > limit) break;
+      }
+      await repair(o.owner, stale);
+      if (page.length > limit || boundary === -Infinity) {
+        const jobs = page.slice(0, limit);
+        const last = jobs[jobs.length - 1];
+        return { jobs: jobs.map((entry) => entry.job), nextCursor: page.length > limit && last ? encodeCursor(last) : null };
+      }
+    }
+  }
+
+  async function getPendingCount(filter: Pick<JobFilter, 'meta'>, o: JobStoreRequestOptions): Promise<PendingCount> {
+    const meta = filter?.meta && Object.keys(filter.meta).length > 0 ? filter.meta : undefined;
+    const [q, { sets, snapshots }] = await Promise.all([queue(), index.candidates(o.owner, ['pending', 'processing'], '+inf', -1, !!meta)]);
+    const counts: PendingCount = { pending: 0, processing: 0 };
+    const seen = new Set<string>();
+    const stale: { snap: Snapshot; state: JobState }[] = [];
+    for (const candidate of sets.flat()) {
+      const snap = snapshots.get(candidate.id);
+      if (!snap) continue;
+      let status = reads.statusOf(snap);
+      if (status !== candidate.state && !isCancelling(snap)) stale.push({ snap, state: candidate.state });
+      if (seen.has(candidate.id)) continue;
+      seen.add(candidate.id);
+      if (meta) {
+        const entry = reads.resolve(snap, q);
+        status = entry && entry.owner === o.owner && matchesMetaFilter(entry.job.meta, meta) ? entry.job.status : null;
+      }
+      if (status === 'pending') counts.pending++;
+      else if (status === 'processing') counts.processing++;
+    }
+    await repair(o.owner, stale);
     return counts;
   }
 
