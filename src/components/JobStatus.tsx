@@ -9,7 +9,7 @@ import { defaultJobStatusIcons } from './icons';
 import type { JobStatusIcons } from './icons';
 import { defaultJobStatusLabels, mergeLabels, resolve } from './labels';
 import type { JobStatusLabels, ValueOrFunction } from './labels';
-import { actionFailureText, JobStatusActionButtons, wantedActions } from './JobStatusActions';
+import { JobStatusActionButtons, wantedActions } from './JobStatusActions';
 import type { ActionFailure, JobStatusActions } from './JobStatusActions';
 import { splitWatchOptions, viewState, viewStateLabel } from './viewState';
 import type { JobViewState } from './viewState';
@@ -124,7 +124,8 @@ function JobStatusWithRef<TResult>(props: JobStatusProps<TResult>, ref: Forwarde
   const generatedId = useId();
   const statusId = rest.id ?? generatedId;
   const [failure, setFailure] = useState<ActionFailure | null>(null);
-  const actionError = withActions ? actionFailureText(failure, jobId, state, labels) : null;
+  const failed = withActions && failure?.jobId === jobId && failure.state === state ? failure.action : null;
+  const actionError = failed === 'cancel' ? labels.cancelFailed : failed === 'retry' ? labels.retryFailed : null;
 
   const statusRef = useRef<HTMLSpanElement | null>(null);
   const setRefs = useCallback(

@@ -30,21 +30,6 @@ export interface ActionFailure {
   state: JobViewState;
 }
 
-/**
- * @internal The text a `JobStatus` shows for a failed action: the failure's
- * label while the region still shows the same job in the state the action
- * was sent from, else `null`.
- */
-export function actionFailureText(
-  failure: ActionFailure | null,
-  jobId: string | null | undefined,
-  state: JobViewState,
-  labels: JobStatusLabels,
-): string | null {
-  const failed = failure !== null && failure.jobId === jobId && failure.state === state ? failure.action : null;
-  return failed === 'cancel' ? labels.cancelFailed : failed === 'retry' ? labels.retryFailed : null;
-}
-
 /** @internal Props of {@link JobStatusActionButtons}. */
 export interface JobStatusActionButtonsProps {
   /** The job the buttons act on. */
