@@ -3,7 +3,8 @@ import { createContext, useContext, useEffect, useRef, useState, type ReactNode 
 import { createJobWatcher, type JobWatcher } from '../core/createJobWatcher';
 import type { Job, JobClient } from '../core/types';
 import { createJobKeys, type JobKeys } from './jobKeys';
-import { connectQueryClient, queryClientJobCache } from './queryClientJobCache';
+import { queryClientJobCache, type QueryClientJobCache } from './queryClientJobCache';
+import { useIsomorphicLayoutEffect } from './useIsomorphicLayoutEffect';
 
 /** @internal What the provider gives hooks. */
 export interface JobContextValue {
@@ -12,6 +13,13 @@ export interface JobContextValue {
   queryClient: QueryClient;
   /** The provider's query keys (its `scope`). */
   keys: JobKeys;
+  /**
+   * State this provider keeps for a kind of hook (hidden-poll requests, tracked-jobs
+   * lists), made by `create` on first use and then returned again: `create` is the
+   * key, so pass a function defined once at module level. Kept here, never in
+   * module-level maps, so several providers on a page and server renders stay apart.
+   */
+  local<T>(create: () => T): T;
 }
 
 const JobContext = /* @__PURE__ */ createContext<JobContextValue | null>(null);
@@ -46,21 +54,27 @@ export function JobClientProvider({ client, queryClient, scope, onJobSettled, ch
   const qc = (queryClient ?? ambient ?? ownQueryClient) as QueryClient;
 
   const onJobSettledRef = useRef(onJobSettled);
-  onJobSettledRef.current = onJobSettled;
-
+  const [local] = useState(createLocal);
   const [state, setState] = useState(() => makeWatcher(qc, client, onJobSettledRef, scope));
   let current = state;
   if (state.queryClient !== qc || state.scope !== scope) {
     // A different QueryClient or scope means different data: start over with a new watcher.
+    // (Making one has no effect outside it: it starts nothing until it is used.)
     current = makeWatcher(qc, client, onJobSettledRef, scope);
     setState(current);
   }
-  current.watcher.setClient(client);
+  const { watcher, keys, cache } = current;
 
-  const { watcher, keys } = current;
-  useEffect(() => connectQueryClient(qc, watcher, keys), [qc, watcher, keys]);
+  // The watcher is told of a new client or callback once this render commits, never during
+  // render: a render React throws away (suspended, interrupted, StrictMode's second one) changes nothing.
+  // Children's first render needs neither: the watcher was made with the client of that render.
+  useIsomorphicLayoutEffect(() => {
+    onJobSettledRef.current = onJobSettled;
+  });
+  useIsomorphicLayoutEffect(() => watcher.setClient(client), [watcher, client]);
+  useEffect(() => cache.connect(watcher), [cache, watcher]);
 
-  const value = useStableValue(client, watcher, qc, keys);
+  const value = useStableValue(client, watcher, qc, keys, local);
   const tree = <JobContext.Provider value={value}>{children}</JobContext.Provider>;
   return qc === ambient ? tree : <QueryClientProvider client={qc}>{tree}</QueryClientProvider>;
 }
@@ -70,9 +84,10 @@ function makeWatcher(
   client: JobClient,
   onJobSettled: { current: ((job: Job) => void) | undefined },
   scope: string | undefined,
-): { queryClient: QueryClient; scope: string | undefined; keys: JobKeys; watcher: JobWatcher } {
+): { queryClient: QueryClient; scope: string | undefined; keys: JobKeys; cache: QueryClientJobCache; watcher: JobWatcher } {
   let countsRefreshQueued = false;
   const keys = createJobKeys(scope);
+  const cache = queryClientJobCache(queryClient, keys);
   // A job that appears, starts, finishes or leaves changes the active counts:
   // refresh them now rather than at the next tick, so badges agree with
   // statuses. Changes arriving together cost one refresh.
@@ -86,7 +101,7 @@ function makeWatcher(
   };
   const watcher = createJobWatcher({
     client,
-    cache: queryClientJobCache(queryClient, keys),
+    cache,
     onJobStatusChange(_job, previous) {
       if (previous) refreshCounts();
     },
@@ -96,14 +111,29 @@ function makeWatcher(
       onJobSettled.current?.(job);
     },
   });
-  return { queryClient, scope, keys, watcher };
+  return { queryClient, scope, keys, cache, watcher };
 }
 
-function useStableValue(client: JobClient, watcher: JobWatcher, queryClient: QueryClient, keys: JobKeys): JobContextValue {
+/** A provider's {@link JobContextValue.local}: one value per `create` function, for the provider's life. */
+function createLocal(): JobContextValue['local'] {
+  const values = new Map<() => unknown, unknown>();
+  return <T,>(create: () => T): T => {
+    if (!values.has(create)) values.set(create, create());
+    return values.get(create) as T;
+  };
+}
+
+function useStableValue(
+  client: JobClient,
+  watcher: JobWatcher,
+  queryClient: QueryClient,
+  keys: JobKeys,
+  local: JobContextValue['local'],
+): JobContextValue {
   const ref = useRef<JobContextValue | null>(null);
   const prev = ref.current;
   if (!prev || prev.client !== client || prev.watcher !== watcher || prev.queryClient !== queryClient || prev.keys !== keys) {
-    ref.current = { client, watcher, queryClient, keys };
+    ref.current = { client, watcher, queryClient, keys, local };
   }
   return ref.current as JobContextValue;
 }

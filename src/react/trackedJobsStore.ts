@@ -48,9 +48,32 @@ function sameIds(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((id, i) => id === b[i]);
 }
 
+/**
+ * The same-tab event by which stores of one storage and key in different
+ * providers stay one list (the `storage` event only tells other tabs). An
+ * announcement carries a store's new ids; a question (`ask`) is answered, by a
+ * store keeping ids its storage could not take, with those ids.
+ */
+const SYNC_EVENT = 'jobwatch:tracked-jobs';
+
+interface SyncDetail {
+  storage: JobIdStorage;
+  key: string;
+  source: object;
+  ids?: readonly string[];
+  inMemory?: boolean;
+  ask?: boolean;
+}
+
+function sync(detail: SyncDetail): SyncDetail {
+  if (typeof window !== 'undefined') window.dispatchEvent(new CustomEvent(SYNC_EVENT, { detail }));
+  return detail;
+}
+
 function createTrackedJobsStore(storage: JobIdStorage, key: string): TrackedJobsStore {
   const storageKey = trackedJobsStorageKey(key);
   const listeners = new Set<() => void>();
+  const self = {};
   let ids: readonly string[] | null = null;
   /** A read or write failed (storage disabled or full): from then on the ids this tab knows are kept in memory. */
   let inMemory = false;
@@ -69,6 +92,14 @@ function createTrackedJobsStore(storage: JobIdStorage, key: string): TrackedJobs
 
   /** While nobody listens, storage may change unseen (another tab): read it again, keeping the array when equal. */
   function current(): readonly string[] {
+    if (ids === null) {
+      // Another provider's store may hold ids its storage could not take.
+      const answer = sync({ storage, key, source: self, ask: true }).ids;
+      if (answer) {
+        ids = answer;
+        inMemory = true;
+      }
+    }
     if (ids === null || listeners.size === 0) {
       const next = read();
       if (next && (ids === null || !sameIds(ids, next))) ids = next;
@@ -89,6 +120,9 @@ function createTrackedJobsStore(storage: JobIdStorage, key: string): TrackedJobs
     } catch {
       inMemory = true;
     }
+    sync({ storage, key, source: self, ids, inMemory });
+    // Storage could not take the ids: keep answering for them, also once nobody listens here.
+    if (inMemory) listen();
     emit();
   }
 
@@ -106,18 +140,43 @@ function createTrackedJobsStore(storage: JobIdStorage, key: string): TrackedJobs
     refresh();
   }
 
+  /** Another store of this storage and key (another provider in this tab) changed the list, or asks for it. */
+  function onSync(event: Event): void {
+    const detail = (event as CustomEvent<SyncDetail>).detail;
+    if (detail.storage !== storage || detail.key !== key || detail.source === self) return;
+    if (detail.ask) {
+      if (inMemory && ids) detail.ids ??= ids;
+      return;
+    }
+    if (detail.inMemory) inMemory = true;
+    const next = detail.ids ?? EMPTY;
+    if (ids !== null && sameIds(ids, next)) return;
+    ids = next;
+    emit();
+  }
+
+  function listen(): void {
+    if (stopListening || typeof window === 'undefined') return;
+    window.addEventListener('storage', onStorage);
+    window.addEventListener(SYNC_EVENT, onSync);
+    stopListening = () => {
+      window.removeEventListener('storage', onStorage);
+      window.removeEventListener(SYNC_EVENT, onSync);
+    };
+  }
+
   return {
     subscribe(listener) {
       listeners.add(listener);
       if (listeners.size === 1 && typeof window !== 'undefined') {
         // Whatever another tab changed while nobody listened shows now.
         refresh();
-        window.addEventListener('storage', onStorage);
-        stopListening = () => window.removeEventListener('storage', onStorage);
+        listen();
       }
       return () => {
         listeners.delete(listener);
-        if (listeners.size === 0) {
+        // Ids kept in memory only stay reachable for the stores of other providers.
+        if (listeners.size === 0 && !inMemory) {
           stopListening?.();
           stopListening = null;
         }
@@ -140,22 +199,30 @@ function createTrackedJobsStore(storage: JobIdStorage, key: string): TrackedJobs
   };
 }
 
-/** Stores per storage object (then per key): hooks on the same storage and key share one list, in every provider. */
-const stores = new WeakMap<JobIdStorage, Map<string, TrackedJobsStore>>();
-
-/** @internal The store of `key` in `storage`, created on first use. */
-export function getTrackedJobsStore(storage: JobIdStorage, key: string): TrackedJobsStore {
-  let byKey = stores.get(storage);
-  if (!byKey) {
-    byKey = new Map();
-    stores.set(storage, byKey);
-  }
-  let store = byKey.get(key);
-  if (!store) {
-    store = createTrackedJobsStore(storage, key);
-    byKey.set(key, store);
-  }
-  return store;
+/**
+ * @internal The tracked-jobs lists of one provider (kept in its context's `local`):
+ * hooks of the provider with the same storage and key share one store; stores
+ * of other providers on the same storage and key follow it through a same-tab
+ * event. Without `storage`: `localStorage`, else a memory storage of this provider.
+ */
+export function trackedJobsStores(): (storage: JobIdStorage | undefined, key: string) => TrackedJobsStore {
+  const stores = new WeakMap<JobIdStorage, Map<string, TrackedJobsStore>>();
+  let memory: JobIdStorage | null = null;
+  return (given, key) => {
+    // On the server (no window) this picks the memory fallback, which the hook never reads there.
+    const storage = given ?? browserJobIdStorage() ?? (memory ??= createMemoryJobIdStorage());
+    let byKey = stores.get(storage);
+    if (!byKey) {
+      byKey = new Map();
+      stores.set(storage, byKey);
+    }
+    let store = byKey.get(key);
+    if (!store) {
+      store = createTrackedJobsStore(storage, key);
+      byKey.set(key, store);
+    }
+    return store;
+  };
 }
 
 /** A storage living in memory: the fallback where there is no `localStorage`. */

@@ -85,22 +85,18 @@ function defaultBody(job: Job): string | undefined {
   return job.status === 'failed' ? (job.error?.message ?? undefined) : undefined;
 }
 
-/** Who asked for slowed hidden polling, per watcher: the shortest request wins; the last one leaving restores pausing. */
-const hiddenPollRequests = new WeakMap<JobWatcher, Map<object, number>>();
+/** Who asked a provider for slowed hidden polling (kept in its context's `local`): the shortest request wins; the last one leaving restores pausing. */
+function hiddenPollRequests(): Map<object, number> {
+  return new Map();
+}
 
-function slowHiddenPolling(watcher: JobWatcher, interval: number): () => void {
-  let requests = hiddenPollRequests.get(watcher);
-  if (!requests) {
-    requests = new Map();
-    hiddenPollRequests.set(watcher, requests);
-  }
-  const all = requests;
+function slowHiddenPolling(watcher: JobWatcher, requests: Map<object, number>, interval: number): () => void {
   const token = {};
-  const apply = () => watcher.setHiddenPollInterval(all.size === 0 ? false : Math.min(...all.values()));
-  all.set(token, interval);
+  const apply = () => watcher.setHiddenPollInterval(requests.size === 0 ? false : Math.min(...requests.values()));
+  requests.set(token, interval);
   apply();
   return () => {
-    all.delete(token);
+    requests.delete(token);
     apply();
   };
 }
@@ -129,7 +125,7 @@ function slowHiddenPolling(watcher: JobWatcher, interval: number): () => void {
  * }
  */
 export function useJobNotifications(options: UseJobNotificationsOptions = {}): UseJobNotificationsResult {
-  const { watcher } = useJobContext();
+  const { watcher, local } = useJobContext();
   const [, rerender] = useReducer((n: number) => n + 1, 0);
   const current = useSyncExternalStore(subscribePermission, getPermission, getServerPermission);
   const supported = current !== 'unsupported';
@@ -144,8 +140,8 @@ export function useJobNotifications(options: UseJobNotificationsOptions = {}): U
 
   useEffect(() => {
     if (!on) return;
-    return slowHiddenPolling(watcher, hiddenPollInterval);
-  }, [watcher, on, hiddenPollInterval]);
+    return slowHiddenPolling(watcher, local(hiddenPollRequests), hiddenPollInterval);
+  }, [watcher, local, on, hiddenPollInterval]);
 
   useEffect(() => {
     if (!on) return;

@@ -4,12 +4,7 @@ import { JobFailedError } from '../core/errors';
 import { isTerminal } from '../core/isTerminal';
 import type { Job } from '../core/types';
 import { useJobContext } from './JobClientProvider';
-import {
-  browserJobIdStorage,
-  createMemoryJobIdStorage,
-  getTrackedJobsStore,
-  type JobIdStorage,
-} from './trackedJobsStore';
+import { trackedJobsStores, type JobIdStorage } from './trackedJobsStore';
 import type { PollInterval } from './types';
 import { useIsomorphicLayoutEffect } from './useIsomorphicLayoutEffect';
 
@@ -56,18 +51,6 @@ const EMPTY: readonly string[] = Object.freeze([]);
 const getServerIds = () => EMPTY;
 const getServerDone = () => '[]';
 
-/** Where there is no localStorage, the ids live in memory, one storage per provider. */
-const memoryStorages = new WeakMap<JobWatcher, JobIdStorage>();
-
-function fallbackStorage(watcher: JobWatcher): JobIdStorage {
-  let storage = memoryStorages.get(watcher);
-  if (!storage) {
-    storage = createMemoryJobIdStorage();
-    memoryStorages.set(watcher, storage);
-  }
-  return storage;
-}
-
 /** Ids whose watching is over (terminal job or fatal error), as a string so the snapshot compares by value. */
 function doneIds(watcher: JobWatcher, ids: readonly string[]): string {
   const done = ids.filter((id) => {
@@ -102,13 +85,10 @@ function doneIds(watcher: JobWatcher, ids: readonly string[]): string {
  * return ids.map((id) => <JobStatus key={id} jobId={id} />);
  */
 export function useTrackedJobs(key: string, options: UseTrackedJobsOptions = {}): UseTrackedJobsResult {
-  const { watcher } = useJobContext();
+  const { watcher, local } = useJobContext();
   const storageOption = options.storage;
-  // On the server (no window) this picks the memory fallback, and getServerIds never reads it.
-  const store = useMemo(
-    () => getTrackedJobsStore(storageOption ?? browserJobIdStorage() ?? fallbackStorage(watcher), key),
-    [storageOption, watcher, key],
-  );
+  // Where there is no localStorage, the ids live in memory, one storage per provider.
+  const store = useMemo(() => local(trackedJobsStores)(storageOption, key), [local, storageOption, key]);
   const ids = useSyncExternalStore(store.subscribe, store.getSnapshot, getServerIds);
 
   const optionsRef = useRef(options);
