@@ -49,6 +49,7 @@ export function parseHeartbeatAnnouncement(comment: string): number | null {
 
 /** The JSON body of every error answer. */
 export interface JobErrorBody {
+  /** What went wrong: a code for programs, a message for people. */
   error: {
     /** Machine-readable: `bad_request`, `unauthorized`, `not_found`, `method_not_allowed`, `not_cancellable`, `not_retryable`, `internal_error`. */
     code: string;

@@ -71,7 +71,17 @@ export interface JobHandlerOptions {
    * `cancel` and `retry` are plain `POST`s without a body: when auth rides on
    * cookies, check the `Origin` header (or a CSRF token) here.
    */
-  authorize: (request: Request) => { owner: string } | null | undefined | Promise<{ owner: string } | null | undefined>;
+  authorize: (request: Request) =>
+    | {
+        /** The caller, as the store knows them: they see only their own jobs. */
+        owner: string;
+      }
+    | null
+    | undefined
+    | Promise<{
+        /** The caller, as the store knows them: they see only their own jobs. */
+        owner: string;
+      } | null | undefined>;
   /**
    * How often the event stream sends a `: heartbeat` comment, in ms, so
    * proxies don't time out an idle stream and clients notice a dead one.

@@ -3,6 +3,7 @@ import type { JobSpec } from './createMemoryJobBackend';
 
 /** What an {@link imageGeneration} job produces. */
 export interface ImageGenerationResult {
+  /** The generated images: one, for the preset. */
   images: Array<{
     /** `<job id>-image-1`. */
     id: string;
@@ -66,7 +67,12 @@ export function failingJob(overrides: Partial<JobSpec> = {}): JobSpec {
 }
 
 /** The preset job scripts, for `backend.create(jobScripts.imageGeneration())`. */
-export const jobScripts = { imageGeneration, failingJob } as const;
+export const jobScripts = {
+  /** {@link imageGeneration}: queued 1.5 s, then 8 s of progress, completed with one image. */
+  imageGeneration,
+  /** {@link failingJob}: a job that fails on every attempt. */
+  failingJob,
+} as const;
 
 /** A 64×64 SVG square whose hue is a hash of `seed`, so the same id always gets the same colour. */
 function colouredSquare(seed: string): string {
