@@ -6,19 +6,7 @@ import { isTerminal } from '../core/isTerminal';
 import type { Job, JobSubscriptionListener } from '../core/types';
 import { later, microtask, type BackendClock } from './memoryClock';
 import { dueAt } from './memoryScripts';
-import { copy, type Entry } from './memoryStore';
-
-/** One subscription to one job. */
-export interface Subscriber {
-  /** Who hears of the job's changes. */
-  listener: JobSubscriptionListener;
-  /** False until the first delivery (always in a microtask), so nothing reaches the listener during `subscribe`. */
-  primed: boolean;
-  /** True once unsubscribed, ended by a terminal delivery, or told the job is unknown. */
-  closed: boolean;
-  /** `version` of the last job delivered; older or equal ones are not delivered again. */
-  lastVersion: number;
-}
+import { copy, type Entry, type Subscriber } from './memoryEntry';
 
 /** What {@link createJobPush} needs from the backend. */
 export interface JobPushOptions {

@@ -4,28 +4,8 @@
  */
 import type { Job } from '../core/types';
 import { iso } from './memoryClock';
-import { copy, type Entry } from './memoryStore';
+import { copy, type Entry, type Script } from './memoryEntry';
 import type { JobSpec, JobSpecStep } from './memoryTypes';
-
-/** The script of a job, with its defaults resolved. */
-export interface Script {
-  /** ms the first attempt waits in `pending`. */
-  queuedMs: number;
-  /** ms each attempt runs; `undefined`: the job stays `processing` once started. */
-  runningMs: number | undefined;
-  /** Progress steps of each attempt, spread evenly over `runningMs`. */
-  steps: Array<{ progress: number; message: string | null }>;
-  /** How many attempts fail before one succeeds. */
-  failures: number;
-  /** How many automatic retries a failing job makes. */
-  maxRetries: number;
-  /** `error.message` of a failed attempt. */
-  errorMessage: string;
-  /** ms a retried attempt waits in `pending`. */
-  retryDelayMs: number;
-  /** Whether `estimatedCompletionAt` is reported while processing. */
-  reportEta: boolean;
-}
 
 /** A change of an entry's job, applied at time `at`. */
 export type JobUpdate = (entry: Entry, at: number, patch: Partial<Job>) => void;

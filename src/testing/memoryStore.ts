@@ -16,40 +16,11 @@ import {
 } from '../core/restContract';
 import type { Job, JobBatch, JobFilter, JobPage, JobState, PendingCount } from '../core/types';
 import { iso, later, type BackendClock } from './memoryClock';
-import type { Subscriber } from './memoryPush';
-import { finishedPatch, nextAttemptPatch, type Script } from './memoryScripts';
+import { copy, type Entry, type Script } from './memoryEntry';
+import { finishedPatch, nextAttemptPatch } from './memoryScripts';
 import type { MemoryBackendCall, MemoryBackendMethod, MemoryJobBackend, MemoryRequestOptions } from './memoryTypes';
 
-/** One stored job with what the backend keeps beside it. */
-export interface Entry {
-  /** The stored job. Replaced, never mutated, on every change, so queued snapshots stay as they were. */
-  job: Job;
-  /** Who the job belongs to; `undefined`: only owner-less calls see it. */
-  owner: string | undefined;
-  /** Creation order: breaks ties between equal `createdAt`s and positions cursors. */
-  seq: number;
-  /** `createdAt` in epoch ms. */
-  createdMs: number;
-  /** The spec's result, used by a script's success and by `complete(id)`. */
-  result: unknown;
-  /** The job's script, kept after manual controls so `retry` can play it again. */
-  script: Script | null;
-  /** Whether the script drives the job now; manual controls turn it off. */
-  scripted: boolean;
-  /** When the current phase began: the pending wait or the running attempt. */
-  phaseAt: number;
-  /** How long the current pending phase lasts. */
-  waitMs: number;
-  /** Index of the next progress step of the running attempt. */
-  nextStep: number;
-  /** Open subscriptions to this job. */
-  subscribers: Set<Subscriber>;
-}
-
-/** structuredClone keeps `undefined` fields and Dates that JSON would drop. */
-export function copy<T>(value: T): T {
-  return value === undefined ? value : structuredClone(value);
-}
+export { copy, type Entry } from './memoryEntry';
 
 /** A 400 `bad_request`, as the REST contract answers bad input. */
 export function badRequest(message: string): JobRequestError {

@@ -1,0 +1,70 @@
+/**
+ * What the memory backend keeps per job, shared by its store, scripts, push
+ * and controls: the stored entry with its script and subscriptions, and the
+ * copy rule for what goes in and out (its own module, so those modules import
+ * it and not each other).
+ */
+import type { Job, JobSubscriptionListener } from '../core/types';
+
+/** The script of a job, with its defaults resolved. */
+export interface Script {
+  /** ms the first attempt waits in `pending`. */
+  queuedMs: number;
+  /** ms each attempt runs; `undefined`: the job stays `processing` once started. */
+  runningMs: number | undefined;
+  /** Progress steps of each attempt, spread evenly over `runningMs`. */
+  steps: Array<{ progress: number; message: string | null }>;
+  /** How many attempts fail before one succeeds. */
+  failures: number;
+  /** How many automatic retries a failing job makes. */
+  maxRetries: number;
+  /** `error.message` of a failed attempt. */
+  errorMessage: string;
+  /** ms a retried attempt waits in `pending`. */
+  retryDelayMs: number;
+  /** Whether `estimatedCompletionAt` is reported while processing. */
+  reportEta: boolean;
+}
+
+/** One subscription to one job. */
+export interface Subscriber {
+  /** Who hears of the job's changes. */
+  listener: JobSubscriptionListener;
+  /** False until the first delivery (always in a microtask), so nothing reaches the listener during `subscribe`. */
+  primed: boolean;
+  /** True once unsubscribed, ended by a terminal delivery, or told the job is unknown. */
+  closed: boolean;
+  /** `version` of the last job delivered; older or equal ones are not delivered again. */
+  lastVersion: number;
+}
+
+/** One stored job with what the backend keeps beside it. */
+export interface Entry {
+  /** The stored job. Replaced, never mutated, on every change, so queued snapshots stay as they were. */
+  job: Job;
+  /** Who the job belongs to; `undefined`: only owner-less calls see it. */
+  owner: string | undefined;
+  /** Creation order: breaks ties between equal `createdAt`s and positions cursors. */
+  seq: number;
+  /** `createdAt` in epoch ms. */
+  createdMs: number;
+  /** The spec's result, used by a script's success and by `complete(id)`. */
+  result: unknown;
+  /** The job's script, kept after manual controls so `retry` can play it again. */
+  script: Script | null;
+  /** Whether the script drives the job now; manual controls turn it off. */
+  scripted: boolean;
+  /** When the current phase began: the pending wait or the running attempt. */
+  phaseAt: number;
+  /** How long the current pending phase lasts. */
+  waitMs: number;
+  /** Index of the next progress step of the running attempt. */
+  nextStep: number;
+  /** Open subscriptions to this job. */
+  subscribers: Set<Subscriber>;
+}
+
+/** structuredClone keeps `undefined` fields and Dates that JSON would drop. */
+export function copy<T>(value: T): T {
+  return value === undefined ? value : structuredClone(value);
+}
