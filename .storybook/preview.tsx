@@ -11,13 +11,15 @@ const preview: Preview = {
     a11y: { test: 'error' },
     options: {
       // The catalogue opens on the first entry: the Introduction page. Then the
-      // components (each with its Docs page first), then the examples that put
-      // them together, then the accessibility notes. Stories tagged '!dev'
+      // guides (stories/guides/*.mdx), the components (each with its Docs page
+      // first), the examples that put them together, the accessibility notes. Stories tagged '!dev'
       // (instrumented variants that exist for their play functions) never show
       // in the sidebar, whatever the order.
       storySort: {
         order: [
           'Introduction',
+          'Guides',
+          ['Connect your API', 'Recipes', 'Styling', 'Testing', 'Next.js and node:http', 'BullMQ', 'REST contract', '*'],
           'Components',
           ['JobStatus', ['Docs', '*', 'Cancel and retry'], 'JobProgress', 'PendingJobsBadge', 'JobList', '*'],
           'Examples',

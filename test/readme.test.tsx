@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { dehydrate, HydrationBoundary, QueryClient } from '@tanstack/react-query';
 import { act, fireEvent, render, renderHook, screen } from '@testing-library/react';
@@ -17,8 +17,13 @@ import { jobStore } from '../examples/app-deps';
 import { GET, POST } from '../examples/next-route';
 import { advance, setVisibility, testQueryClient } from './helpers';
 
-// vitest runs from the repository root.
-const readme = readFileSync(path.join(process.cwd(), 'README.md'), 'utf8');
+// vitest runs from the repository root. The README and the guides (the catalogue's
+// stories/guides/*.mdx pages) quote files of examples/, which these tests run.
+const doc = (file: string) => readFileSync(path.join(process.cwd(), file), 'utf8');
+const readme = doc('README.md');
+const guides = readdirSync(path.join(process.cwd(), 'stories/guides'))
+  .filter((file) => file.endsWith('.mdx'))
+  .map((file) => `stories/guides/${file}`);
 const example = (file: string) => readFileSync(path.join(process.cwd(), 'examples', file), 'utf8').trim();
 
 beforeEach(() => {
@@ -27,33 +32,40 @@ beforeEach(() => {
 });
 afterEach(() => vi.useRealTimers());
 
-describe('README', () => {
+describe('README and guides', () => {
   it('shows the set-up commands', () => {
     expect(readme).toContain('npm ci && npm start');
     expect(readme).toContain('npm test');
+    expect(doc('CONTRIBUTING.md')).toContain('npm ci && npm start');
+  });
+
+  it('links to CONTRIBUTING.md, every guide and the API reference', () => {
+    expect(readme).toContain('](CONTRIBUTING.md)');
+    for (const guide of guides) expect(readme).toContain(`](${guide})`);
+    expect(readme).toContain('npm run docs:api');
   });
 
   it.each([
-    'App.tsx',
-    'main.tsx',
-    'main-msw.tsx',
-    'rsc-page.tsx',
-    'rsc-providers.tsx',
-    'custom-status.tsx',
-    'router-client.ts',
-    'job-status.test.tsx',
-    'next-route.ts',
-    'node-server.ts',
-    'msw-consumer.test.tsx',
-    'progress.tsx',
-    'history.tsx',
-    'tracked.tsx',
-    'bullmq-queue.ts',
-    'bullmq-route.ts',
-    'bullmq-start-route.ts',
-    'bullmq-worker.ts',
-  ])('quotes examples/%s verbatim', (file) => {
-    expect(readme).toContain(example(file));
+    ['App.tsx', 'README.md'],
+    ['main.tsx', 'README.md'],
+    ['main-msw.tsx', 'stories/guides/testing.mdx'],
+    ['rsc-page.tsx', 'stories/guides/server.mdx'],
+    ['rsc-providers.tsx', 'stories/guides/server.mdx'],
+    ['custom-status.tsx', 'stories/guides/recipes.mdx'],
+    ['router-client.ts', 'stories/guides/connect-your-api.mdx'],
+    ['job-status.test.tsx', 'stories/guides/testing.mdx'],
+    ['next-route.ts', 'stories/guides/server.mdx'],
+    ['node-server.ts', 'stories/guides/server.mdx'],
+    ['msw-consumer.test.tsx', 'stories/guides/testing.mdx'],
+    ['progress.tsx', 'stories/guides/recipes.mdx'],
+    ['history.tsx', 'stories/guides/recipes.mdx'],
+    ['tracked.tsx', 'stories/guides/recipes.mdx'],
+    ['bullmq-queue.ts', 'stories/guides/bullmq.mdx'],
+    ['bullmq-route.ts', 'stories/guides/bullmq.mdx'],
+    ['bullmq-start-route.ts', 'stories/guides/bullmq.mdx'],
+    ['bullmq-worker.ts', 'stories/guides/bullmq.mdx'],
+  ])('quotes examples/%s verbatim in %s', (file, where) => {
+    expect(doc(where)).toContain(example(file));
   });
 
   it('quick start: main.tsx runs as it is — Generate starts a scripted job on the in-memory backend, followed to Completed', async () => {
