@@ -79,9 +79,10 @@ export interface BullMQJobStoreOptions {
    * error included) to `<prefix>:<queue>:jobwatch:finished:<id>` with this TTL, and
    * `getStatus`, `getStatuses` and `subscribe` read it once BullMQ no longer has the job.
    * Lists and counts follow BullMQ (a removed job is not listed). A job removed as it finishes
-   * is rebuilt from what the reader last read of it while it ran: one that starts and finishes
-   * before the reader reads it (within a few ms) has no record. Reading needs the reader: it
-   * starts with the store's first call.
+   * is rebuilt from what the store last read of it while it was pending or running (its
+   * events reader reads each job as it starts; every read of a watcher counts too): one that
+   * starts and finishes before any of these (within a few ms) has no record. Writing needs
+   * the reader: it starts with the store's first call (or `ready()`).
    */
   keepFinishedMs?: number;
 }
@@ -166,6 +167,9 @@ export function createBullMQJobStore(options: BullMQJobStoreOptions): BullMQJobS
    */
   async function readEntries(ids: string[]): Promise<(ReadEntry | null)[]> {
     const entries = await reads.readEntries(ids);
+    if (keepFinishedMs > 0) {
+      for (const entry of entries) if (entry?.bjob && !isTerminalState(entry.job.status)) records.seen(entry.bjob);
+    }
     const gone = ids.filter((_, i) => entries[i] === null);
     if (gone.length === 0 || keepFinishedMs <= 0) return entries;
     await events.handled(await changeLog.logPosition(), RECORD_WAIT_MS);

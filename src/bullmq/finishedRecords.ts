@@ -24,8 +24,9 @@ export interface FinishedRecordsOptions {
  * Terminal records: when the events reader sees a job complete or fail, the mapped final job
  * is written to `<prefix>:<queue>:jobwatch:finished:<id>` with a TTL of `keepFinishedMs`, so
  * it stays readable after BullMQ removed it (`removeOnComplete` / `removeOnFail`). A job
- * removed in the same step that finished it is rebuilt from what the reader last read of it
- * while it ran (at its `active` event, with later progress), plus the event's result or error.
+ * removed in the same step that finished it is rebuilt from what the store last read of it
+ * while it was pending or running (at its `active` event, or any read of the store, with later
+ * progress), plus the event's result or error.
  */
 export function createFinishedRecords(options: FinishedRecordsOptions) {
   const { client, queue, keyPrefix, keepFinishedMs, toEntry } = options;
@@ -68,5 +69,12 @@ export function createFinishedRecords(options: FinishedRecordsOptions) {
     }
   }
 
-  return { onEvent };
+  /** A job the store read while it was pending or running: what its record is built from if it is removed as it finishes. */
+  function seen(bjob: BullJob): void {
+    const id = String(bjob.id);
+    const known = running.get(id);
+    if (!known || (known.processedOn ?? 0) <= (bjob.processedOn ?? 0)) remember(id, bjob);
+  }
+
+  return { onEvent, seen };
 }

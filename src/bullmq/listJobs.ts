@@ -180,7 +180,8 @@ export function createIndexedLists({ index, queue, markers, reads }: IndexedList
   async function list(query: ListQuery, o: JobStoreRequestOptions): Promise<JobPage> {
     const { wanted, limit, after, meta } = query;
     const q = await queue();
-    for (let count = limit + 1; ; count *= 4) {
+    // limit + 2: the last member of a full set sits at the boundary, so limit + 1 complete ones need one more.
+    for (let count = limit + 2; ; count *= 4) {
       const { sets, snapshots } = await index.candidates(o.owner, wanted, after ? after.createdAtMs : '+inf', count, true);
       // Every member scored above the boundary has been read; at it, a full set may hold more.
       let boundary = -Infinity;
