@@ -218,6 +218,26 @@ describe('several providers on one page keep their state apart', () => {
     expect(seen.b!.ids).toEqual([]);
   });
 
+  it('with localStorage, providers in one tab still share the list of a key, as documented', async () => {
+    const backend = createMemoryJobBackend();
+    backend.create({ id: 'job-a' });
+    const seen: Record<string, { ids: readonly string[]; track: (id: string) => void }> = {};
+    const onIds = (name: string, ids: readonly string[], track: (id: string) => void) => void (seen[name] = { ids, track });
+    render(
+      <>
+        <JobClientProvider client={pollingClient(backend)} queryClient={testQueryClient()}>
+          <Tracked name="a" onIds={onIds} />
+        </JobClientProvider>
+        <JobClientProvider client={pollingClient(backend)} queryClient={testQueryClient()}>
+          <Tracked name="b" onIds={onIds} />
+        </JobClientProvider>
+      </>,
+    );
+    await act(async () => seen.a!.track('job-a'));
+    expect(seen.b!.ids).toEqual(['job-a']);
+    expect(localStorage.getItem('jobwatch:tracked:exports')).toBe('["job-a"]');
+  });
+
   it('notifications under one provider slow hidden polling of that provider only', async () => {
     class FakeNotification {
       static permission: NotificationPermission = 'granted';

@@ -52,4 +52,23 @@ describe('server rendering', () => {
     expect(html).toContain('supported=false permission=denied');
     expect(vi.getTimerCount()).toBe(0);
   });
+
+  it('two providers in one server render each render [] with no storage, request or timer', () => {
+    const backend = createMemoryJobBackend();
+    backend.create({ id: 'job-1' });
+    const html = renderToString(
+      <>
+        <JobClientProvider client={backend}>
+          <Tracked />
+          <Notifications />
+        </JobClientProvider>
+        <JobClientProvider client={backend}>
+          <Tracked />
+        </JobClientProvider>
+      </>,
+    );
+    expect(html).toContain('tracked=[]</p><p>supported=false permission=denied</p><p>tracked=[]');
+    expect(backend.calls).toHaveLength(0);
+    expect(vi.getTimerCount()).toBe(0);
+  });
 });
