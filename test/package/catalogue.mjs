@@ -6,9 +6,12 @@
 // catalogue looks finished: it opens on the Introduction page, shows no
 // Storybook onboarding checklist, its showcases carry no test instrumentation
 // (test-only stories stay out of the sidebar and docs), and the docs tables
-// give real defaults.
+// give real defaults. The guides (stories/guides/*.mdx) are pages of it, each
+// rendering its heading, their links lead to pages that exist, and the API
+// reference (TypeDoc, `npm run docs:api`) is served as api/ and opens from the
+// Introduction.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -32,6 +35,17 @@ async function defaultOf(page, prop) {
   return (await row.locator('td').nth(2).innerText()).trim();
 }
 
+/** Each guide: its catalogue id, its file, and the heading its page opens with. */
+const GUIDES = [
+  ['guides-connect-your-api--docs', 'connect-your-api.mdx', 'Connect your API'],
+  ['guides-recipes--docs', 'recipes.mdx', 'Recipes: progress, history, cancel, tracking, notifications'],
+  ['guides-styling--docs', 'styling.mdx', 'Styling'],
+  ['guides-testing--docs', 'testing.mdx', 'Testing with MSW and the memory backend'],
+  ['guides-next-js-and-node-http--docs', 'server.mdx', 'Next.js and node:http'],
+  ['guides-bullmq--docs', 'bullmq.mdx', 'Production: BullMQ'],
+  ['guides-rest-contract--docs', 'rest-contract.mdx', 'The REST contract'],
+];
+
 /** Runs one group of checks; a group that throws fails on its own, and the next still runs. */
 async function group(what, run) {
   try {
@@ -54,6 +68,43 @@ async function checkLooksFinished(page, base) {
     await intro.locator('a[href="?path=/docs/components-jobstatus--docs"]').first().click();
     await page.waitForURL(/\?path=\/docs\/components-jobstatus--docs/, { timeout: 15_000 });
     check(true, 'the Introduction page links to the components’ docs pages');
+  });
+
+  await group('the guides render', async () => {
+    for (const [id, , heading] of GUIDES) {
+      await page.goto(`${base}/iframe.html?id=${id}&viewMode=docs`);
+      // (Storybook gives each MDX heading a "Copy heading URL" link, part of its accessible name.)
+      const h1 = page.locator('#storybook-docs h1');
+      await h1.first().waitFor({ timeout: 15_000 });
+      const shown = (await h1.allInnerTexts()).map((text) => text.trim());
+      check(shown.length === 1 && shown[0] === heading, `the guide ${id} renders its heading "${heading}" (${shown.join(' | ')})`);
+    }
+  });
+
+  await group('the guides come right after the Introduction in the sidebar', async () => {
+    await page.goto(`${base}/?path=/docs/guides-connect-your-api--docs`);
+    const sidebar = page.locator('#storybook-explorer-tree');
+    await sidebar.locator('[data-item-id="guides-rest-contract--docs"]').waitFor({ timeout: 15_000 });
+    const order = await sidebar.locator('[data-item-id]').evaluateAll((items) => items.map((item) => item.dataset.itemId));
+    const listed = order.filter((id) => id.startsWith('guides-') && id.endsWith('--docs'));
+    check(
+      JSON.stringify(listed) === JSON.stringify(GUIDES.map(([id]) => id)),
+      `the sidebar lists the guides in order (${listed.join(', ')})`,
+    );
+    check(order.indexOf('introduction--docs') < order.indexOf('guides') && order.indexOf('guides') < order.indexOf('components'), 'Introduction, then Guides, then Components');
+  });
+
+  await group('the API reference opens from the Introduction', async () => {
+    await page.goto(`${base}/?path=/docs/introduction--docs`);
+    const intro = page.frameLocator('#storybook-preview-iframe');
+    await intro.getByRole('link', { name: 'API reference' }).click();
+    await page.waitForURL(/\/api\/index\.html$/, { timeout: 15_000 });
+    await page.getByRole('heading', { level: 1, name: /jobwatch API reference/ }).waitFor({ timeout: 15_000 });
+    check(true, 'the Introduction’s "API reference" link opens the generated reference');
+    // Each package entry has its page, reachable from the index.
+    await page.getByRole('link', { name: 'jobwatch/core', exact: true }).first().click();
+    await page.getByRole('heading', { level: 1, name: /jobwatch\/core/ }).waitFor({ timeout: 15_000 });
+    check(true, 'the reference links to the jobwatch/core module page');
   });
 
   await group('no onboarding checklist', async () => {
@@ -110,8 +161,17 @@ let server;
 let browser;
 try {
   const started = Date.now();
+  // The API reference first: .storybook/main.ts serves docs/api as the catalogue's api/.
+  execFileSync('npx', ['typedoc', '--logLevel', 'Error'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  console.log(`API reference generated in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   execFileSync('npx', ['storybook', 'build', '--quiet', '-o', out], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
   console.log(`catalogue built in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+
+  // The API reference is part of the catalogue, one page per package entry.
+  check(existsSync(path.join(out, 'api/index.html')), 'the API reference is part of the catalogue (api/index.html)');
+  for (const module of ['jobwatch', 'jobwatch_core', 'jobwatch_testing', 'jobwatch_server', 'jobwatch_server_node', 'jobwatch_msw', 'jobwatch_bullmq']) {
+    check(existsSync(path.join(out, `api/modules/${module}.html`)), `API reference page api/modules/${module}.html`);
+  }
 
   check(existsSync(path.join(out, 'mockServiceWorker.js')), 'the MSW worker is part of the catalogue');
   const index = JSON.parse(readFileSync(path.join(out, 'index.json'), 'utf8'));
@@ -119,6 +179,20 @@ try {
     check(index.entries[id]?.type === 'docs', `docs page ${id}`);
   }
   check(index.entries['introduction--docs']?.type === 'docs', 'the Introduction page is part of the catalogue');
+  const guideFiles = readdirSync(path.join(root, 'stories/guides')).filter((file) => file.endsWith('.mdx')).sort();
+  check(
+    JSON.stringify(guideFiles) === JSON.stringify(GUIDES.map(([, file]) => file).sort()),
+    `every guide in stories/guides is checked here (${guideFiles.join(', ')})`,
+  );
+  for (const [id] of GUIDES) check(index.entries[id]?.type === 'docs', `guide page ${id}`);
+  // Every link of the Introduction and the guides leads somewhere: a catalogue entry, or a page of the API reference.
+  for (const file of ['stories/Introduction.mdx', ...guideFiles.map((f) => `stories/guides/${f}`)]) {
+    const text = readFileSync(path.join(root, file), 'utf8');
+    const entries = [...text.matchAll(/\?path=\/(?:docs|story)\/([\w-]+)/g)].map((m) => m[1]);
+    const pages = [...text.matchAll(/href="\.\/(api\/[^"#]+)/g)].map((m) => m[1]);
+    const broken = [...entries.filter((id) => !index.entries[id]), ...pages.filter((page) => !existsSync(path.join(out, page)))];
+    check(broken.length === 0, `the links of ${file} lead to pages that exist (${entries.length + pages.length} links${broken.length ? `; broken: ${broken.join(', ')}` : ''})`);
+  }
   // Instrumented variants exist for their play functions only: built, run by addon-vitest, never listed.
   const testOnly = Object.values(index.entries).filter((entry) => entry.type === 'story' && !entry.tags?.includes('dev'));
   check(
