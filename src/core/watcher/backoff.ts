@@ -34,3 +34,49 @@ export function retryAfterOf(error: unknown): number {
 export function timerDelay(ms: number): number {
   return Math.min(MAX_TIMER_DELAY_MS, Math.max(0, ms));
 }
+
+/** What the backoff keeps on each job: its transient failures in a row and the last `Retry-After` asked. */
+export interface Failing {
+  /** Transient failures in a row; 0 after a success. */
+  failures: number;
+  /** The `Retry-After` of the last failure (ms, clamped), 0 for none; only read while `failures` > 0. */
+  retryAfterMs: number;
+}
+
+/** The failure bookkeeping of one watcher: per-job retry delays and the `Retry-After` hold shared by every request. */
+export interface Backoff {
+  /** Counts a transient failure of `state` and holds every request back for the `Retry-After` it asks. */
+  fail(state: Failing, error: unknown): void;
+  /** Forgets the failures of `state`: its next read is on time again. */
+  clear(state: Failing): void;
+  /** The retry delay of `state` polled every `interval`: see {@link retryDelay}. */
+  delay(state: Failing, interval: number): number;
+  /** The wait before subscribing again after `failures` failed subscriptions in a row (1 s doubled, jittered). */
+  resubscribeDelay(failures: number): number;
+  /** Holds every request (reads and new subscriptions) back for `ms` from now: a server's `Retry-After`. */
+  hold(ms: number): void;
+  /** No request goes out before this time (ms): the latest `Retry-After` asked for it (semantic 11). */
+  heldUntil(): number;
+}
+
+/** Creates the backoff of one watcher (`Date.now()` clock): `random` is its jitter source in [0, 1). */
+export function createBackoff(random: () => number): Backoff {
+  let quietUntil = -Infinity;
+  const hold = (ms: number) => {
+    if (ms > 0) quietUntil = Math.max(quietUntil, Date.now() + ms);
+  };
+  return {
+    fail(state, error) {
+      state.failures += 1;
+      hold((state.retryAfterMs = retryAfterOf(error)));
+    },
+    clear(state) {
+      state.failures = 0;
+      state.retryAfterMs = 0;
+    },
+    delay: (state, interval) => retryDelay(interval, state.failures, state.retryAfterMs, random),
+    resubscribeDelay: (failures) => jittered(1000, failures, random),
+    hold,
+    heldUntil: () => quietUntil,
+  };
+}

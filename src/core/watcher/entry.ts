@@ -1,63 +1,84 @@
-import { JobError, JobTransportError } from '../errors';
+import { isNewerJob } from '../mergeJob';
 import type { Job } from '../types';
+import type { Failing } from './backoff';
+import type { Pushable } from './push';
+import type { Readable } from './reads';
+import type { Planned } from './schedule';
+import type { Published } from './snapshots';
 import type { JobCache, JobSnapshot, WatchOptions } from './types';
+
+/** How many offered-but-unwatched jobs the watcher remembers as fresh. */
+const MAX_OFFERED = 1000;
 
 /** One `watch` call: its options are read again at every scheduling decision. */
 export interface Registration {
   options: () => WatchOptions;
 }
 
-/** One read in flight: a `getStatuses` call for several jobs, or a `getStatus` call for one. */
-export interface Read {
-  readonly controller: AbortController;
-  /** The jobs still waiting for this read; when it empties, the read is aborted. */
-  readonly entries: Set<Entry>;
-  promise: Promise<void>;
-}
-
-/** Everything the watcher keeps about one job id. */
-export interface Entry {
+/**
+ * Everything the watcher keeps about one job id: each unit's part of it
+ * (planned reads, the read in flight, push, failures, the snapshot), and what
+ * the facade itself keeps below.
+ */
+export interface Entry extends Planned, Readable, Pushable, Failing, Published {
   readonly id: string;
-  job: Job | undefined;
-  error: Error | null;
-  fatal: boolean;
-  failures: number;
-  retryAfterMs: number;
   registrations: Set<Registration>;
-  listeners: Set<() => void>;
-  /** The read in flight for this job, if any: never more than one. */
-  read: Read | null;
-  /** When the next read is due (ms, `Date.now()` clock), or `null` when none is planned. */
-  dueAt: number | null;
-  /** The interval whose shared clock `dueAt` follows, or `null` (first read, backoff). */
-  group: number | null;
-  /** Callers of `refresh` waiting for the next read to finish. */
-  waiters: Array<() => void>;
   /** A read came due while paused: read as soon as the pause ends. */
   missedPoll: boolean;
   /** When the job was last known fresh (read, pushed or offered), or `null`. */
   freshAt: number | null;
-  /** The job shown is an unconfirmed guess (a silent replace). */
-  optimistic: boolean;
   /** An answer (a read or a push) arrived since the job started being watched. */
   answered: boolean;
   /** An explicit refresh held back by `Retry-After`: read when due, watched or not, paused or not. */
   forced: boolean;
-  /** The push subscription's unsubscribe function, while subscribed. */
-  unsubscribe: (() => void) | null;
-  /** Push delivered since (re)subscribing: polling may drop to the safety interval. */
-  live: boolean;
-  /** Failed subscriptions in a row, for the resubscribe backoff. */
-  pushFailures: number;
-  pushTimer: ReturnType<typeof setTimeout> | null;
   /** A start is queued for the next microtask (lets StrictMode's unmount/remount cost one request). */
   starting: boolean;
   releaseCache: (() => void) | null;
-  snapshot: JobSnapshot;
 }
 
-/** The snapshot of a job nobody watches and nothing holds (and of a hook given no job id). */
-export const EMPTY_SNAPSHOT: JobSnapshot = /* @__PURE__ */ Object.freeze({ job: undefined, error: null, fatal: false, connection: 'idle' });
+/** The entries of one watcher, created on demand and dropped once nothing uses them. */
+export interface Entries {
+  /** The entry of `id`, created (from the cache) when there is none. */
+  get(id: string): Entry;
+  /** The entry of `id`, if there is one. */
+  find(id: string): Entry | undefined;
+  /** Every entry, oldest first. */
+  values(): IterableIterator<Entry>;
+  /** Forgets the entry when nothing watches, listens to, reads or waits for it. */
+  drop(entry: Entry): void;
+  /** Keeps a job nobody watches in the cache (if newer), remembered as fresh for a watch right after. */
+  offer(job: Job): void;
+}
+
+/** Creates the entries of one watcher over `cache`; `idle` gives a new entry its first snapshot. */
+export function createEntries(cache: JobCache, idle: (job: Job | undefined) => JobSnapshot): Entries {
+  const entries = new Map<string, Entry>();
+  /** Jobs offered before anyone watched them: when, for freshness. Bounded. */
+  const offeredAt = new Map<string, number>();
+  return {
+    get(id) {
+      let entry = entries.get(id);
+      if (!entry) {
+        const job = cache.get(id);
+        entry = newEntry(id, job, offeredAt.get(id) ?? null, idle(job));
+        entries.set(id, entry);
+        offeredAt.delete(id);
+      }
+      return entry;
+    },
+    find: (id) => entries.get(id),
+    values: () => entries.values(),
+    drop(entry) {
+      if (!entry.registrations.size && !entry.listeners.size && !entry.read && !entry.waiters.length) entries.delete(entry.id);
+    },
+    offer(job) {
+      if (isNewerJob(cache.get(job.id), job)) cache.set(job.id, job);
+      offeredAt.delete(job.id);
+      offeredAt.set(job.id, Date.now());
+      if (offeredAt.size > MAX_OFFERED) offeredAt.delete(offeredAt.keys().next().value as string);
+    },
+  };
+}
 
 /** A new, unwatched entry showing `job` (from the cache), known fresh since `freshAt`. */
 export function newEntry(id: string, job: Job | undefined, freshAt: number | null, snapshot: JobSnapshot): Entry {
@@ -87,12 +108,6 @@ export function newEntry(id: string, job: Job | undefined, freshAt: number | nul
     releaseCache: null,
     snapshot,
   };
-}
-
-/** Anything untyped (a fetch TypeError, a thrown string) is a transport problem. */
-export function toJobError(error: unknown): Error {
-  if (error instanceof JobError) return error;
-  return new JobTransportError(error instanceof Error ? error.message : String(error), { cause: error });
 }
 
 /** The default {@link JobCache}: a Map owned by one watcher. */

@@ -23,3 +23,67 @@ export function browserEnvironment(): JobWatcherEnvironment | null {
     },
   };
 }
+
+/** Page visibility and connectivity as the watcher's scheduling sees them (semantic 5). */
+export interface Activity {
+  /** Whether reads pause now for a job whose watchers do (not) ask to poll while hidden (asked only when hidden). */
+  paused(pollsWhenHidden: () => boolean): boolean;
+  /** The interval to poll at instead of `interval` while hidden (see `setHiddenPollInterval`). */
+  slowed(interval: number, pollsWhenHidden: () => boolean): number;
+  /** Whether the page became visible and online since the last call (or since it was first followed). */
+  resumed(): boolean;
+  /** Follows changes while anything is watched: the first `retain` subscribes, the last `release` unsubscribes. */
+  retain(): void;
+  /** See {@link Activity.retain}. */
+  release(): void;
+  /** While set, a hidden page polls at this interval instead of pausing. */
+  setHiddenPollInterval(interval: number | false): void;
+}
+
+/**
+ * Creates the activity of one watcher over `environment` (`undefined`: the
+ * browser's, looked up at first use; `null`: none, never paused). `onChange`
+ * runs whenever the environment reports a change.
+ */
+export function createActivity(environment: JobWatcherEnvironment | null | undefined, onChange: () => void): Activity {
+  let hiddenPollInterval: number | false = false;
+  let retained = 0;
+  let wasActive = true;
+  let stop: (() => void) | null = null;
+  const env = () => (environment === undefined ? (environment = browserEnvironment()) : environment);
+  const isActive = () => {
+    const e = env();
+    return !e || (e.isOnline() && e.isVisible());
+  };
+  const hidden = (pollsWhenHidden: () => boolean) => {
+    const e = env();
+    return !!e && !e.isVisible() && !pollsWhenHidden();
+  };
+  return {
+    paused(pollsWhenHidden) {
+      const e = env();
+      return !!e && (!e.isOnline() || (hiddenPollInterval === false && hidden(pollsWhenHidden)));
+    },
+    slowed: (interval, pollsWhenHidden) =>
+      hiddenPollInterval !== false && hidden(pollsWhenHidden) ? Math.max(interval, hiddenPollInterval) : interval,
+    resumed() {
+      const active = isActive();
+      const resumed = active && !wasActive;
+      wasActive = active;
+      return resumed;
+    },
+    retain() {
+      if (retained++ > 0) return;
+      wasActive = isActive();
+      stop = env()?.subscribe(onChange) ?? null;
+    },
+    release() {
+      if (--retained > 0) return;
+      stop?.();
+      stop = null;
+    },
+    setHiddenPollInterval(interval) {
+      hiddenPollInterval = interval;
+    },
+  };
+}

@@ -1,10 +1,115 @@
-import { JobNotFoundError, JobProtocolError } from '../errors';
+import { JobError, JobNotFoundError, JobProtocolError, JobTransportError } from '../errors';
 import { parseBatchEnvelope, parseJob } from '../parseJob';
 import type { Job, JobClient } from '../types';
-import { toJobError } from './entry';
+import { isValidJobId } from '../restContract';
 
 /** A batch answer whose envelope is checked but whose jobs are not yet: each job is checked on its own. */
 type RawBatch = ReturnType<typeof parseBatchEnvelope>;
+
+/** One read in flight: a `getStatuses` call for several jobs, or a `getStatus` call for one. */
+export interface Read<E> {
+  readonly controller: AbortController;
+  /** The jobs still waiting for this read; when it empties, the read is aborted. */
+  readonly entries: Set<E>;
+  /** Settles when the read is done and its answers applied. */
+  promise: Promise<void>;
+}
+
+/** What the reader keeps on each job it reads. */
+export interface Readable {
+  readonly id: string;
+  /** The read in flight for this job, if any: never more than one (semantic 10). */
+  read: Read<this> | null;
+  /** Callers waiting for the job's next read to finish (see {@link nextRead}). */
+  waiters: Array<() => void>;
+}
+
+/** Sends reads, one in flight per job, and turns their answers into a result per job. */
+export interface Reader<E extends Readable> {
+  /** Reads these jobs now: one `getStatuses` call per `maxBatchSize` ids when the client has it. */
+  read(list: E[]): void;
+  /** Forgets the read in flight for this job; aborts it when no other job waits for it. */
+  abandon(entry: E): void;
+}
+
+/**
+ * Creates the reader of one watcher.
+ *
+ * @param client The client to read with, asked at every read (it can be swapped).
+ * @param maxBatchSize Most ids in one `getStatuses` call; larger rounds are split.
+ * @param onRound A read finished. Called once per read with whether the whole
+ *   request failed; returns what to do with each job still waiting for it,
+ *   called in order with its answer (the job, or the error to show for it).
+ */
+export function createReader<E extends Readable>(
+  client: () => JobClient,
+  maxBatchSize: number,
+  onRound: (failed: boolean) => (entry: E, answer: Job | Error) => void,
+): Reader<E> {
+  function start(list: E[]): void {
+    const r: Read<E> = { controller: new AbortController(), entries: new Set(list), promise: Promise.resolve() };
+    const signal = r.controller.signal;
+    for (const entry of list) entry.read = r;
+    const c = client();
+    const ids = list.map((e) => e.id);
+    const finish = (batch: RawBatch | null, error: unknown) => {
+      const members = [...r.entries];
+      r.entries.clear();
+      // Nobody waits for this read any more (e.g. it was aborted): nothing to apply.
+      if (members.length === 0) return;
+      const answers = answersOf(members.map((e) => e.id), batch, error);
+      const each = onRound(error !== null);
+      for (const entry of members) {
+        if (entry.read !== r) continue;
+        entry.read = null;
+        each(entry, answers.get(entry.id)!);
+      }
+    };
+    r.promise = Promise.resolve()
+      .then(() => requestStatuses(c, ids, signal))
+      .then(
+        (batch) => finish(batch, null),
+        (error: unknown) => finish(null, error),
+      );
+  }
+
+  return {
+    read(list) {
+      const batchable: E[] = [];
+      const single: E[] = [];
+      // Ids outside the REST contract's rules are read alone, so one bad id cannot fail a whole batch.
+      for (const e of list) (client().getStatuses && isValidJobId(e.id) ? batchable : single).push(e);
+      if (batchable.length === 1) single.push(batchable.pop()!);
+      for (let i = 0; i < batchable.length; i += maxBatchSize) start(batchable.slice(i, i + maxBatchSize));
+      for (const entry of single) start([entry]);
+    },
+    abandon(entry) {
+      const r = entry.read;
+      if (!r) return;
+      entry.read = null;
+      r.entries.delete(entry);
+      if (r.entries.size === 0) r.controller.abort();
+    },
+  };
+}
+
+/** Anything untyped (a fetch TypeError, a thrown string) is a transport problem. */
+export function toJobError(error: unknown): Error {
+  if (error instanceof JobError) return error;
+  return new JobTransportError(error instanceof Error ? error.message : String(error), { cause: error });
+}
+
+/** Resolves when the job's next read is done (or its work stops: see {@link settleWaiters}). */
+export function nextRead(entry: Readable): Promise<void> {
+  return new Promise<void>((resolve) => entry.waiters.push(resolve));
+}
+
+/** Resolves everyone waiting for the job's next read. */
+export function settleWaiters(entry: Readable): void {
+  const waiters = entry.waiters;
+  entry.waiters = [];
+  for (const resolve of waiters) resolve();
+}
 
 /**
  * Reads the status of `ids` with one call: `getStatus` for one id,

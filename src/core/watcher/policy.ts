@@ -1,0 +1,60 @@
+import { isTerminal } from '../isTerminal';
+import type { Entry } from './entry';
+import type { Activity } from './environment';
+import { DEFAULT_POLL_INTERVAL, type WatchConnection, type WatchOptions } from './types';
+
+/**
+ * What a job's watchers ask for, read from their current options at every
+ * decision, and what follows for the job (pure functions of the entry and the
+ * page's activity).
+ */
+
+/** Whether anything watches the job. */
+export const isWatched = (entry: Pick<Entry, 'registrations'>): boolean => entry.registrations.size > 0;
+
+/** Whether any watcher of the entry asks for this (read from its current options). */
+export function anyWatcher(entry: Pick<Entry, 'registrations'>, asks: (options: WatchOptions) => unknown): boolean {
+  for (const r of entry.registrations) if (asks(r.options())) return true;
+  return false;
+}
+
+/** The shortest interval any watcher of the entry asks for, or `false` for none. */
+export function intervalOf(entry: Pick<Entry, 'registrations' | 'job'>): number | false {
+  let best: number | false = false;
+  for (const r of entry.registrations) {
+    const p = r.options().pollInterval ?? DEFAULT_POLL_INTERVAL;
+    const ms = typeof p === 'function' ? p(entry.job) : p;
+    if (typeof ms === 'number' && Number.isFinite(ms) && ms >= 0 && (best === false || ms < best)) best = ms;
+  }
+  return best;
+}
+
+/** No read in flight nor planned. */
+export const isIdle = (entry: Entry): boolean => !entry.read && entry.dueAt === null;
+
+/** Whether a poll may read the job now: watched, not ended, nothing in flight. */
+export const mayRead = (entry: Entry): boolean => isWatched(entry) && !entry.fatal && !isTerminal(entry.job) && !entry.read;
+
+/** Whether the job should be pushed: watched with `live`, neither terminal nor failed for good. */
+export const wantsPush = (entry: Entry): boolean =>
+  !entry.fatal && !isTerminal(entry.job) && anyWatcher(entry, (o) => o.live !== false);
+
+/** Whether the job's polls pause now (hidden or offline). */
+export const isPaused = (entry: Entry, activity: Activity): boolean => activity.paused(() => anyWatcher(entry, (o) => o.pollWhenHidden));
+
+/** The interval actually polled at: the safety poll while push is healthy, slower while hidden if asked. */
+export function effectiveInterval(entry: Entry, activity: Activity, safetyPollInterval: number): number | false {
+  const interval = intervalOf(entry);
+  if (interval === false) return false;
+  const ms = entry.live ? Math.max(interval, safetyPollInterval) : interval;
+  return activity.slowed(ms, () => anyWatcher(entry, (o) => o.pollWhenHidden));
+}
+
+/** How the job is being kept fresh right now. */
+export function connectionOf(entry: Entry, activity: Activity): WatchConnection {
+  if (!isWatched(entry) || isTerminal(entry.job)) return entry.fatal ? 'error' : 'idle';
+  if (entry.fatal || entry.error) return 'error';
+  if (entry.live) return 'live';
+  if (isPaused(entry, activity)) return 'paused';
+  return intervalOf(entry) === false && !entry.read ? 'idle' : 'polling';
+}

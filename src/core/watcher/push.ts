@@ -1,0 +1,136 @@
+import { isFatalJobError } from '../errors';
+import { parseJob } from '../parseJob';
+import type { Job, JobClient } from '../types';
+import { retryAfterOf, timerDelay, type Backoff } from './backoff';
+
+/** What the push unit keeps on each job it subscribes to. */
+export interface Pushable {
+  readonly id: string;
+  /** The subscription's unsubscribe function, while subscribed. */
+  unsubscribe: (() => void) | null;
+  /** Push delivered since (re)subscribing: polling may drop to the safety interval (semantic 8). */
+  live: boolean;
+  /** Failed subscriptions in a row, for the resubscribe backoff. */
+  pushFailures: number;
+  /** The resubscribe timer, while one is pending. */
+  pushTimer: ReturnType<typeof setTimeout> | null;
+}
+
+/** What {@link createPush} needs. */
+export interface PushOptions<E extends Pushable> {
+  /** The client to subscribe with, asked at every subscription (it can be swapped). */
+  client: () => JobClient;
+  /** The `Retry-After` hold a new subscription waits for, and where a failure's `Retry-After` goes. */
+  backoff: Pick<Backoff, 'hold' | 'heldUntil' | 'resubscribeDelay'>;
+  /** Whether the job should be pushed now (watched with `live`, not terminal nor failed for good). */
+  wants: (entry: E) => boolean;
+  /** A valid job for this id arrived by push; `becameLive` on the first one since (re)subscribing. */
+  onJob: (entry: E, job: Job, becameLive: boolean) => void;
+  /** Push stopped delivering (failed or disconnected); `wasLive`: polling was relying on it. */
+  onLost: (entry: E, wasLive: boolean) => void;
+  /** A malformed push (transient) or a fatal subscription error (`fatal`: push is already stopped). */
+  onError: (entry: E, error: Error, fatal: boolean) => void;
+}
+
+/** Push subscriptions of one watcher's jobs, resubscribed with backoff when they fail. */
+export interface Push<E extends Pushable> {
+  /** Subscribes when push is wanted and possible, unless subscribed or a resubscribe is pending. */
+  start(entry: E): void;
+  /** Unsubscribes and cancels a pending resubscribe. */
+  stop(entry: E): void;
+  /** Follows a change of what is wanted: starts or stops. */
+  sync(entry: E): void;
+}
+
+/** Creates the push unit of one watcher. */
+export function createPush<E extends Pushable>({ client, backoff, wants: wanted, onJob, onLost, onError }: PushOptions<E>): Push<E> {
+  const wants = (entry: E) => !!client().subscribe && wanted(entry);
+
+  function stop(entry: E): void {
+    if (entry.pushTimer !== null) {
+      clearTimeout(entry.pushTimer);
+      entry.pushTimer = null;
+    }
+    const unsubscribe = entry.unsubscribe;
+    entry.unsubscribe = null;
+    entry.live = false;
+    unsubscribe?.();
+  }
+
+  /** Subscribes again in `ms` if push is still wanted then. */
+  function retry(entry: E, ms: number): void {
+    entry.pushTimer = setTimeout(() => {
+      entry.pushTimer = null;
+      start(entry);
+    }, timerDelay(ms));
+  }
+
+  function start(entry: E): void {
+    if (entry.unsubscribe || entry.pushTimer !== null || !wants(entry)) return;
+    // A new subscription is a request too: it waits for Retry-After like the reads.
+    const wait = backoff.heldUntil() - Date.now();
+    if (wait > 0) return retry(entry, wait);
+    let closed = false;
+    let unsubscribe: (() => void) | undefined;
+    const close = () => {
+      closed = true;
+      unsubscribe?.();
+    };
+    const unsubscribeOnce = () => {
+      if (!closed) close();
+    };
+    const fail = (error: unknown) => {
+      if (closed) return;
+      if (entry.unsubscribe === unsubscribeOnce) entry.unsubscribe = null;
+      close();
+      const wasLive = entry.live;
+      entry.live = false;
+      if (isFatalJobError(error)) return onError(entry, error as Error, true);
+      entry.pushFailures += 1;
+      backoff.hold(retryAfterOf(error));
+      retry(entry, backoff.resubscribeDelay(entry.pushFailures));
+      // Back to the normal interval until push recovers.
+      onLost(entry, wasLive);
+    };
+    entry.unsubscribe = unsubscribeOnce;
+    try {
+      unsubscribe = client().subscribe!(entry.id, {
+        next(raw) {
+          if (closed) return;
+          let job: Job;
+          try {
+            job = parseJob(raw);
+          } catch (error) {
+            // A malformed push is a transient problem, like a malformed poll answer.
+            return onError(entry, error as Error, false);
+          }
+          if (job.id !== entry.id) return;
+          entry.pushFailures = 0;
+          const becameLive = !entry.live;
+          entry.live = true;
+          onJob(entry, job, becameLive);
+        },
+        error: fail,
+        disconnected() {
+          // The client reconnects by itself; poll at the normal interval until push is back.
+          if (closed || !entry.live) return;
+          entry.live = false;
+          onLost(entry, true);
+        },
+      });
+    } catch (error) {
+      fail(error);
+    }
+    if (closed) unsubscribe?.();
+  }
+
+  return {
+    start,
+    stop,
+    sync(entry) {
+      if (wants(entry)) start(entry);
+      // Changes nothing when push is off (`live` is only set while subscribed).
+      else stop(entry);
+    },
+  };
+}
