@@ -356,6 +356,10 @@ describe('structure of src/', () => {
     expect(cyclePaths(findCycles(graph)), 'import cycles').toEqual([]);
   });
 
+  it(`has no source file over ${MAX_LINES} lines`, () => {
+    expect(oversizedFiles(sources), `files over ${MAX_LINES} lines: split a coherent unit out`).toEqual([]);
+  });
+
   it('imports only downwards: core has no React and no upper layer, react no components, server/testing/msw/bullmq no React', () => {
     expect(layerViolations(sources)).toEqual([]);
   });
