@@ -1,5 +1,6 @@
 import type { ConnectionOptions, Job as BullJob, Queue } from 'bullmq';
 import { JobNotFoundError, JobRequestError } from '../core/errors';
+import { isValidJobId } from '../core/restContract';
 import type { Job, JobBatch, JobFilter, JobMetaValue, JobPage, JobStore, JobStoreRequestOptions, JobSubscriptionListener, PendingCount } from '../core/types';
 import { CANCEL_MARKERS, CANCEL_STREAM, cancelledMarker, createCancelMarkers, type CancelMarker } from './cancelMarkers';
 import { createChangeLog } from './changeLog';
@@ -8,7 +9,7 @@ import { createFinishedRecords, DEFAULT_KEEP_FINISHED_MS, FINISHED_RECORDS } fro
 import { createJobMapping, isTerminalState } from './jobMapping';
 import { createJobReads, type ReadEntry } from './jobReads';
 import { createOwnerIndex } from './ownerIndex';
-import { badRequest, createIndexedLists, createScanLists, MAX_LIMIT, parseListFilter } from './listJobs';
+import { badRequest, checkMetaFilter, createIndexedLists, createScanLists, MAX_LIMIT, parseListFilter } from './listJobs';
 import { createRedisAccess, DEFAULT_TIMEOUT_MS } from './redisAccess';
 
 export { CANCEL_STREAM } from './cancelMarkers';
@@ -166,6 +167,12 @@ export function createBullMQJobStore(options: BullMQJobStoreOptions): BullMQJobS
    * written: those are read again once the events reader has handled every event up to now.
    */
   async function readEntries(ids: string[]): Promise<(ReadEntry | null)[]> {
+    // An id the contract does not allow names no job: not even a Redis call.
+    const valid = ids.filter(isValidJobId);
+    if (valid.length < ids.length) {
+      const read = new Map((await readEntries(valid)).map((entry, i) => [valid[i]!, entry]));
+      return ids.map((id) => read.get(id) ?? null);
+    }
     const entries = await reads.readEntries(ids);
     if (keepFinishedMs > 0) {
       for (const entry of entries) if (entry?.bjob && !isTerminalState(entry.job.status)) records.seen(entry.bjob);
@@ -221,6 +228,7 @@ export function createBullMQJobStore(options: BullMQJobStoreOptions): BullMQJobS
   }
 
   async function getPendingCount(filter: Pick<JobFilter, 'meta'>, o: JobStoreRequestOptions): Promise<PendingCount> {
+    checkMetaFilter(filter?.meta);
     return (await index.catchUp()) ? indexed.getPendingCount(filter, o) : scan.getPendingCount(filter, o);
   }
 

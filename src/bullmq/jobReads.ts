@@ -95,7 +95,7 @@ export interface JobReadsOptions {
   toEntry(bjob: BullJob, state: BullState): Entry;
 }
 
-/** Reads jobs by id (one script call for any number of ids) and turns snapshots into entries. */
+/** What {@link createJobReads} returns. */
 export type JobReads = ReturnType<typeof createJobReads>;
 
 /** Reads jobs by id (one script call for any number of ids) and turns snapshots into entries. */

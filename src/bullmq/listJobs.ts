@@ -1,6 +1,6 @@
 import type { Job as BullJob, Queue } from 'bullmq';
 import { JobRequestError } from '../core/errors';
-import { matchesMetaFilter } from '../core/restContract';
+import { matchesMetaFilter, metaFilterProblem } from '../core/restContract';
 import type { JobFilter, JobPage, JobState, JobStoreRequestOptions, PendingCount } from '../core/types';
 import { markerEntry, underCancel, type CancelMarkers } from './cancelMarkers';
 import { ALL_STATES, BULL_STATES_OF, compareIds, newestFirst, type BullState, type Entry } from './jobMapping';
@@ -53,7 +53,13 @@ export interface ListQuery {
   meta: Record<string, string> | undefined;
 }
 
-/** Checks a list filter; 400 for a bad limit, status or cursor. */
+/** 400 for a meta filter the contract does not allow (too many, too long, no key). */
+export function checkMetaFilter(meta: Record<string, string> | undefined): void {
+  const problem = metaFilterProblem(meta);
+  if (problem) throw badRequest(problem);
+}
+
+/** Checks a list filter; 400 for a bad limit, status, meta filter or cursor. */
 export function parseListFilter(filter: JobFilter | undefined): ListQuery {
   const { status, meta, cursor, limit = DEFAULT_LIMIT } = filter ?? {};
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
@@ -63,6 +69,7 @@ export function parseListFilter(filter: JobFilter | undefined): ListQuery {
   for (const state of statuses) {
     if (!ALL_STATES.includes(state)) throw badRequest(`Unknown status "${String(state)}"`);
   }
+  checkMetaFilter(meta);
   const after = cursor === undefined ? null : decodeCursor(cursor);
   return { wanted: statuses.length === 0 ? ALL_STATES : statuses, limit, after, meta };
 }
@@ -85,7 +92,7 @@ export interface ScanOptions {
 
 /**
  * Lists and counts by reading every job of the requested states (and every cancel marker):
- * O(n) in the queue's size per call.
+ * O(n) in the queue's size per call. Used while the owner index is being built.
  */
 export function createScanLists({ queue: bull, markers, toEntry }: ScanOptions) {
   /** Every job of the given states (with markers), deduplicated; O(n). */
