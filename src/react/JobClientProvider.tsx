@@ -1,5 +1,5 @@
 import { QueryClient, QueryClientContext, QueryClientProvider } from '@tanstack/react-query';
-import { createContext, useContext, useEffect, useRef, useState, type ReactNode } from 'react';
+import { createContext, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { createJobWatcher, type JobWatcher } from '../core/createJobWatcher';
 import type { Job, JobClient } from '../core/types';
 import { createJobKeys, type JobKeys } from './jobKeys';
@@ -74,7 +74,10 @@ export function JobClientProvider({ client, queryClient, scope, onJobSettled, ch
   useIsomorphicLayoutEffect(() => watcher.setClient(client), [watcher, client]);
   useEffect(() => cache.connect(watcher), [cache, watcher]);
 
-  const value = useStableValue(client, watcher, qc, keys, local);
+  const value = useMemo<JobContextValue>(
+    () => ({ client, watcher, queryClient: qc, keys, local }),
+    [client, watcher, qc, keys, local],
+  );
   const tree = <JobContext.Provider value={value}>{children}</JobContext.Provider>;
   return qc === ambient ? tree : <QueryClientProvider client={qc}>{tree}</QueryClientProvider>;
 }
@@ -121,21 +124,6 @@ function createLocal(): JobContextValue['local'] {
     if (!values.has(create)) values.set(create, create());
     return values.get(create) as T;
   };
-}
-
-function useStableValue(
-  client: JobClient,
-  watcher: JobWatcher,
-  queryClient: QueryClient,
-  keys: JobKeys,
-  local: JobContextValue['local'],
-): JobContextValue {
-  const ref = useRef<JobContextValue | null>(null);
-  const prev = ref.current;
-  if (!prev || prev.client !== client || prev.watcher !== watcher || prev.queryClient !== queryClient || prev.keys !== keys) {
-    ref.current = { client, watcher, queryClient, keys, local };
-  }
-  return ref.current as JobContextValue;
 }
 
 /** @internal The provider's context; throws a clear error outside a provider. */
