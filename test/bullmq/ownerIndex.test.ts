@@ -161,4 +161,18 @@ describe('cost per owner (owner index)', () => {
     await until(() => store.list({}, ALICE).then(() => cost(() => store.getPendingCount({}, ALICE))), (n) => n < 30, 'the rebuilt index');
     expect(await store.getPendingCount({}, ALICE)).toEqual({ pending: 3, processing: 0 });
   }, 60_000);
+
+  it('an id the contract does not allow reads as unknown without a Redis call, and a meta filter it does not allow is a 400', async () => {
+    const f = await fixture();
+    const id = String((await f.queue.add('job', { owner: 'alice' }, { delay: FAR_FUTURE_MS })).id);
+    await f.store.getStatus(id, ALICE);
+    const tooLong = 'x'.repeat(201);
+    // A read would cost a script call and its few commands; the events reader may run one XREAD meanwhile.
+    expect(await cost(() => f.store.getStatus(tooLong, ALICE).catch((error: unknown) => error))).toBeLessThanOrEqual(1);
+    await expect(f.store.getStatus('a\u0000b', ALICE)).rejects.toMatchObject({ name: 'JobNotFoundError' });
+    expect(await f.store.getStatuses([id, tooLong, 'counts'], ALICE)).toMatchObject({ jobs: [{ id }], missing: [tooLong, 'counts'] });
+    const tooMany = Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`k${i}`, 'v']));
+    await expect(f.store.getPendingCount({ meta: tooMany }, ALICE)).rejects.toMatchObject({ status: 400, code: 'bad_request' });
+    await expect(f.store.list({ meta: { '': 'v' } }, ALICE)).rejects.toMatchObject({ status: 400, code: 'bad_request' });
+  });
 });
