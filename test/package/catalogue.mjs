@@ -94,6 +94,14 @@ async function checkLooksFinished(page, base) {
     check(order.indexOf('introduction--docs') < order.indexOf('guides') && order.indexOf('guides') < order.indexOf('components'), 'Introduction, then Guides, then Components');
   });
 
+  await group('a guide links to another guide', async () => {
+    await page.goto(`${base}/?path=/docs/guides-connect-your-api--docs`);
+    const guide = page.frameLocator('#storybook-preview-iframe');
+    await guide.getByRole('link', { name: 'REST contract', exact: true }).first().click();
+    await page.waitForURL(/\?path=\/docs\/guides-rest-contract--docs/, { timeout: 15_000 });
+    check(true, 'a guide’s link opens another guide in the catalogue');
+  });
+
   await group('the API reference opens from the Introduction', async () => {
     await page.goto(`${base}/?path=/docs/introduction--docs`);
     const intro = page.frameLocator('#storybook-preview-iframe');
@@ -192,6 +200,9 @@ try {
     const pages = [...text.matchAll(/href="\.\/(api\/[^"#]+)/g)].map((m) => m[1]);
     const broken = [...entries.filter((id) => !index.entries[id]), ...pages.filter((page) => !existsSync(path.join(out, page)))];
     check(broken.length === 0, `the links of ${file} lead to pages that exist (${entries.length + pages.length} links${broken.length ? `; broken: ${broken.join(', ')}` : ''})`);
+    // Only Markdown links to catalogue pages go through Storybook's link handling; an <a href="?path=…">
+    // would load the page inside the preview frame instead of opening it in the catalogue.
+    check(!/<a\s[^>]*href="\?path=/.test(text), `${file} links to catalogue pages with Markdown links, not <a href="?path=…">`);
   }
   // Instrumented variants exist for their play functions only: built, run by addon-vitest, never listed.
   const testOnly = Object.values(index.entries).filter((entry) => entry.type === 'story' && !entry.tags?.includes('dev'));
