@@ -39,15 +39,18 @@ export const mayRead = (entry: Entry): boolean => isWatched(entry) && !entry.fat
 export const wantsPush = (entry: Entry): boolean =>
   !entry.fatal && !isTerminal(entry.job) && anyWatcher(entry, (o) => o.live !== false);
 
+/** Whether any watcher of the job asks to keep polling while the page is hidden. */
+const pollsWhenHidden = (entry: Entry) => () => anyWatcher(entry, (o) => o.pollWhenHidden);
+
 /** Whether the job's polls pause now (hidden or offline). */
-export const isPaused = (entry: Entry, activity: Activity): boolean => activity.paused(() => anyWatcher(entry, (o) => o.pollWhenHidden));
+export const isPaused = (entry: Entry, activity: Activity): boolean => activity.paused(pollsWhenHidden(entry));
 
 /** The interval actually polled at: the safety poll while push is healthy, slower while hidden if asked. */
 export function effectiveInterval(entry: Entry, activity: Activity, safetyPollInterval: number): number | false {
   const interval = intervalOf(entry);
   if (interval === false) return false;
   const ms = entry.live ? Math.max(interval, safetyPollInterval) : interval;
-  return activity.slowed(ms, () => anyWatcher(entry, (o) => o.pollWhenHidden));
+  return activity.slowed(ms, pollsWhenHidden(entry));
 }
 
 /** How the job is being kept fresh right now. */
