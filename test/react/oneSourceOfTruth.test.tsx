@@ -16,7 +16,7 @@ import { jobKeys } from '../../src/react/jobKeys';
 import { queryClientJobCache } from '../../src/react/queryClientJobCache';
 import { useJobNotifications } from '../../src/react/useJobNotifications';
 import { useJobStatus } from '../../src/react/useJobStatus';
-import { useTrackedJobs } from '../../src/react/useTrackedJobs';
+import { useTrackedJobs, type JobIdStorage } from '../../src/react/useTrackedJobs';
 import { createMemoryJobBackend, type MemoryJobBackend } from '../../src/testing';
 import { advance, makeJob, setVisibility, testQueryClient } from '../helpers';
 
@@ -236,6 +236,46 @@ describe('several providers on one page keep their state apart', () => {
     await act(async () => seen.a!.track('job-a'));
     expect(seen.b!.ids).toEqual(['job-a']);
     expect(localStorage.getItem('jobwatch:tracked:exports')).toBe('["job-a"]');
+  });
+
+  it('providers sharing a storage that cannot take the ids still show one list, also to a provider mounted later', async () => {
+    const full: JobIdStorage = {
+      getItem: () => null,
+      setItem: () => {
+        throw new DOMException('full', 'QuotaExceededError');
+      },
+      removeItem: () => {},
+    };
+    function Custom({ name, onIds }: { name: string; onIds: (name: string, ids: readonly string[], track: (id: string) => void) => void }) {
+      const { ids, track } = useTrackedJobs('exports', { storage: full });
+      onIds(name, ids, track);
+      return null;
+    }
+    const backend = createMemoryJobBackend();
+    backend.create({ id: 'job-a' });
+    const seen: Record<string, { ids: readonly string[]; track: (id: string) => void }> = {};
+    const onIds = (name: string, ids: readonly string[], track: (id: string) => void) => void (seen[name] = { ids, track });
+    const page = (extra: boolean) => (
+      <>
+        <JobClientProvider client={pollingClient(backend)} queryClient={testQueryClient()}>
+          <Custom name="a" onIds={onIds} />
+        </JobClientProvider>
+        <JobClientProvider client={pollingClient(backend)} queryClient={testQueryClient()}>
+          <Custom name="b" onIds={onIds} />
+        </JobClientProvider>
+        {extra && (
+          <JobClientProvider client={pollingClient(backend)} queryClient={testQueryClient()}>
+            <Custom name="c" onIds={onIds} />
+          </JobClientProvider>
+        )}
+      </>
+    );
+    const { rerender } = render(page(false));
+    await act(async () => seen.a!.track('job-a'));
+    expect(seen.a!.ids).toEqual(['job-a']);
+    expect(seen.b!.ids).toEqual(['job-a']);
+    rerender(page(true));
+    expect(seen.c!.ids).toEqual(['job-a']);
   });
 
   it('notifications under one provider slow hidden polling of that provider only', async () => {
