@@ -19,7 +19,7 @@ export const generations = new Queue<GenerationData, GenerationResult>('generati
   defaultJobOptions: {
     attempts: 3,
     backoff: { type: 'exponential', delay: 5000 },
-    // Lists read every kept job: keep finished ones bounded.
+    // Keep finished jobs bounded (Redis memory); watchers still see the final state for keepFinishedMs.
     removeOnComplete: { age: 24 * 3600, count: 1000 },
     removeOnFail: { age: 7 * 24 * 3600, count: 1000 },
   },
