@@ -64,8 +64,8 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
   const { accept, show, answered } = createMerge(cache, settle, options);
   const entries = createEntries(cache, snapshots.idle);
   const { plan, ...clock } = createScheduler(entries.values, heldUntil, onDue);
-  const { read: readNow, abandon: abandonRead } = createReader<Entry>(getClient, Math.max(1, options.maxBatchSize ?? MAX_IDS_PER_REQUEST), onRound);
-  const { start: startPush, stop: stopPush, sync: syncPush } = createPush<Entry>({
+  const reader = createReader<Entry>(getClient, Math.max(1, options.maxBatchSize ?? MAX_IDS_PER_REQUEST), onRound);
+  const push = createPush<Entry>({
     client: getClient,
     backoff,
     wants: wantsPush,
@@ -136,7 +136,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
   }
 
   function read(list: Entry[]): void {
-    readNow(list);
+    reader.read(list);
     for (const entry of list) {
       entry.missedPoll = false;
       publish(entry);
@@ -155,15 +155,16 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
         entry.error = answer;
         if (isFatalJobError(answer)) {
           entry.fatal = true;
-          stopPush(entry);
+          push.stop(entry);
         } else {
           backoff.fail(entry, answer);
         }
       }
-      if (isTerminal(entry.job)) stopPush(entry);
-      const interval = failed && !entry.fatal && intervalFor(entry);
-      if (roundDelay === null && interval !== false) roundDelay = backoff.delay(entry, interval);
-      if (failed && !entry.fatal && roundDelay !== null && mayRead(entry)) plan(entry, now() + roundDelay);
+      if (isTerminal(entry.job)) push.stop(entry);
+      const retrying = failed && !entry.fatal;
+      const interval = retrying && intervalFor(entry);
+      if (interval !== false) roundDelay ??= backoff.delay(entry, interval);
+      if (retrying && roundDelay !== null && mayRead(entry)) plan(entry, now() + roundDelay);
       else schedule(entry);
       settleWaiters(entry);
       publish(entry);
@@ -182,10 +183,10 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
   /** Stops all work for an entry: planned and in-flight reads, push. */
   function stop(entry: Entry): void {
     plan(entry, null);
-    abandonRead(entry);
+    reader.abandon(entry);
     entry.missedPoll = false;
     entry.forced = false;
-    stopPush(entry);
+    push.stop(entry);
     settleWaiters(entry);
   }
 
@@ -202,7 +203,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
   function start(entry: Entry): void {
     if (isTerminal(entry.job)) settle(entry.job!);
     else if (!entry.fatal) {
-      startPush(entry);
+      push.start(entry);
       if (paused(entry)) entry.missedPoll = true;
       else scheduleFirst(entry);
     }
@@ -224,7 +225,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
 
   /** After a change of the registrations: push and the next read follow what they ask now. */
   function resync(entry: Entry, missed: boolean): void {
-    syncPush(entry);
+    push.sync(entry);
     if (!entry.read) {
       if (missed && entry.missedPoll && !paused(entry)) void readSoon(entry);
       else schedule(entry);
@@ -251,7 +252,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
         });
       }
     } else if (!entry.starting) {
-      startPush(entry);
+      push.start(entry);
       if (isIdle(entry)) schedule(entry);
     }
     publish(entry);
@@ -329,8 +330,8 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
         if (!silent) snapshots.unsettle(job.id);
         clearError(entry);
         if (isWatched(entry)) {
-          abandonRead(entry);
-          startPush(entry);
+          reader.abandon(entry);
+          push.start(entry);
           schedule(entry);
         }
       }

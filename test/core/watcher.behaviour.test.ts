@@ -432,7 +432,7 @@ describe('watcher: a job already terminal is never read again (semantic 13)', ()
     const settled = vi.fn();
     const w = watcherOf(pollingClient(backend), { onJobSettled: settled });
     w.ingest(await backend.getStatus(job.id));
-    backend.calls.length = 0;
+    backend.clearCalls();
     w.watch(job.id);
     await vi.advanceTimersByTimeAsync(10_000);
     expect(reads(backend)).toBe(0);
@@ -467,7 +467,7 @@ describe('watcher: batching and rounds (semantics 7 and 12)', () => {
     w.watch(b.id);
     await vi.advanceTimersByTimeAsync(50);
     expect(w.getSnapshot(b.id).job).toBeDefined();
-    backend.calls.length = 0;
+    backend.clearCalls();
     await vi.advanceTimersByTimeAsync(4000);
     const batches = backend.calls.filter((c) => c.method === 'getStatuses');
     expect(batches.length).toBeGreaterThan(0);

@@ -24,7 +24,7 @@ function fakeClient() {
 const entry = (id = 'a'): Pushable => ({ id, unsubscribe: null, live: false, pushFailures: 0, pushTimer: null });
 
 /** A push unit over `client`, recording every callback. */
-function setup(client: JobClient, { wants = () => true, random = () => 1 } = {}) {
+function setup(client: JobClient, { wants = (): boolean => true, random = (): number => 1 }: { wants?: () => boolean; random?: () => number } = {}) {
   const events: Array<[string, ...unknown[]]> = [];
   const backoff = createBackoff(random);
   const push = createPush<Pushable>({

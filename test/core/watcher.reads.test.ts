@@ -2,11 +2,9 @@ import { JobNotFoundError, JobProtocolError, JobTransportError, type Job, type J
 import { answersOf, createReader, nextRead, settleWaiters, type Readable } from '../../src/core/watcher/reads';
 import { makeJob } from '../helpers';
 
-interface Job_ extends Readable {
-  read: Readable['read'];
-}
+type Item = Readable;
 
-const entry = (id: string): Job_ => ({ id, read: null, waiters: [] });
+const entry = (id: string): Item => ({ id, read: null, waiters: [] });
 
 /** A client whose reads the test answers; records each call's ids and signal. */
 function fakeClient({ batch = true } = {}) {
@@ -25,7 +23,7 @@ function fakeClient({ batch = true } = {}) {
 /** A reader whose rounds are recorded as { failed, answers: [id, job | error] }. */
 function setup(client: JobClient, maxBatchSize = 100) {
   const rounds: Array<{ failed: boolean; answers: Array<[string, Job | Error]> }> = [];
-  const reader = createReader<Job_>(
+  const reader = createReader<Item>(
     () => client,
     maxBatchSize,
     (failed) => {
@@ -88,7 +86,7 @@ describe('watcher reads: batching and in-flight', () => {
     calls[0]!.reject(new TypeError('Failed to fetch'));
     await vi.waitFor(() => expect(rounds).toHaveLength(1));
     expect(rounds[0]!.failed).toBe(true);
-    const [[, ea], [, eb]] = rounds[0]!.answers;
+    const [ea, eb] = rounds[0]!.answers.map(([, answer]) => answer);
     expect(ea).toBeInstanceOf(JobTransportError);
     expect(eb).toBe(ea);
   });
@@ -125,7 +123,7 @@ describe('watcher reads: batching and in-flight', () => {
     const first = fakeClient({ batch: false });
     const second = fakeClient({ batch: false });
     let current = first.client;
-    const reader = createReader<Job_>(() => current, 100, () => () => {});
+    const reader = createReader<Item>(() => current, 100, () => () => {});
     reader.read([entry('a')]);
     current = second.client;
     reader.read([entry('b')]);
