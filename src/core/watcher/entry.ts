@@ -12,6 +12,7 @@ const MAX_OFFERED = 1000;
 
 /** One `watch` call: its options are read again at every scheduling decision. */
 export interface Registration {
+  /** The registration's current options (a getter, so inline options never restart watching). */
   options: () => WatchOptions;
 }
 
@@ -21,7 +22,9 @@ export interface Registration {
  * the facade itself keeps below.
  */
 export interface Entry extends Planned, Readable, Pushable, Failing, Published {
+  /** The job id. */
   readonly id: string;
+  /** The `watch` calls not yet released: the job is watched while there is one. */
   registrations: Set<Registration>;
   /** A read came due while paused: read as soon as the pause ends. */
   missedPoll: boolean;
@@ -33,6 +36,7 @@ export interface Entry extends Planned, Readable, Pushable, Failing, Published {
   forced: boolean;
   /** A start is queued for the next microtask (lets StrictMode's unmount/remount cost one request). */
   starting: boolean;
+  /** Releases the cache entry `JobCache.retain` kept alive while watched. */
   releaseCache: (() => void) | null;
 }
 

@@ -5,6 +5,7 @@ import { retryAfterOf, timerDelay, type Backoff } from './backoff';
 
 /** What the push unit keeps on each job it subscribes to. */
 export interface Pushable {
+  /** The job id. */
   readonly id: string;
   /** The subscription's unsubscribe function, while subscribed. */
   unsubscribe: (() => void) | null;

@@ -17,6 +17,7 @@ export interface Read<E> {
 
 /** What the reader keeps on each job it reads. */
 export interface Readable {
+  /** The job id. */
   readonly id: string;
   /** The read in flight for this job, if any: never more than one (semantic 10). */
   read: Read<this> | null;

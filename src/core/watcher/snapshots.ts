@@ -6,8 +6,11 @@ export const EMPTY_SNAPSHOT: JobSnapshot = /* @__PURE__ */ Object.freeze({ job: 
 
 /** What the snapshots unit reads and keeps on each job it publishes. */
 export interface Published {
+  /** The latest accepted job. */
   job: Job | undefined;
+  /** The last error, `null` after a success. */
   error: Error | null;
+  /** Whether `error` ended watching. */
   fatal: boolean;
   /** The job shown is an unconfirmed guess (a silent replace). */
   optimistic: boolean;
