@@ -8,8 +8,8 @@ import { createEntries, mapCache, type Entry, type Registration } from './watche
 import { createActivity } from './watcher/environment';
 import { createMerge } from './watcher/merge';
 import { connectionOf, effectiveInterval, intervalOf, isIdle, isPaused, isWatched, mayRead, wantsPush } from './watcher/policy';
-import { createPush } from './watcher/push';
-import { createReader, nextRead, settleWaiters } from './watcher/reads';
+import { createPush, stopPush } from './watcher/push';
+import { abandonRead, createReader, nextRead, settleWaiters } from './watcher/reads';
 import { createScheduler } from './watcher/schedule';
 import { createSnapshots } from './watcher/snapshots';
 import {
@@ -64,19 +64,19 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
   const { accept, show, answered } = createMerge(cache, settle, options);
   const entries = createEntries(cache, snapshots.idle);
   const { plan, ...clock } = createScheduler(entries.values, heldUntil, onDue);
-  const reader = createReader<Entry>(getClient, Math.max(1, options.maxBatchSize ?? MAX_IDS_PER_REQUEST), onRound);
-  const push = createPush<Entry>({
-    client: getClient,
+  const readNow = createReader<Entry>(getClient, Math.max(1, options.maxBatchSize ?? MAX_IDS_PER_REQUEST), onRound);
+  const push = createPush<Entry>(
+    getClient,
     backoff,
-    wants: wantsPush,
-    onJob: pushed,
-    onLost(entry, wasLive) {
-      // Read now if we were relying on push.
+    wantsPush,
+    pushed,
+    (entry, wasLive) => {
+      // Push lost: read now if we were relying on it.
       if (wasLive) void readSoon(entry);
       else if (isIdle(entry)) schedule(entry);
       publish(entry);
     },
-    onError(entry, error, fatal) {
+    (entry, error, fatal) => {
       entry.error = error;
       if (fatal) {
         entry.fatal = true;
@@ -84,7 +84,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
       }
       publish(entry);
     },
-  });
+  );
 
   const paused = (entry: Entry) => isPaused(entry, activity);
   const intervalFor = (entry: Entry) => effectiveInterval(entry, activity, safetyPollInterval);
@@ -136,7 +136,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
   }
 
   function read(list: Entry[]): void {
-    reader.read(list);
+    readNow(list);
     for (const entry of list) {
       entry.missedPoll = false;
       publish(entry);
@@ -155,12 +155,12 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
         entry.error = answer;
         if (isFatalJobError(answer)) {
           entry.fatal = true;
-          push.stop(entry);
+          stopPush(entry);
         } else {
           backoff.fail(entry, answer);
         }
       }
-      if (isTerminal(entry.job)) push.stop(entry);
+      if (isTerminal(entry.job)) stopPush(entry);
       const retrying = failed && !entry.fatal;
       const interval = retrying && intervalFor(entry);
       if (interval !== false) roundDelay ??= backoff.delay(entry, interval);
@@ -183,10 +183,10 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
   /** Stops all work for an entry: planned and in-flight reads, push. */
   function stop(entry: Entry): void {
     plan(entry, null);
-    reader.abandon(entry);
+    abandonRead(entry);
     entry.missedPoll = false;
     entry.forced = false;
-    push.stop(entry);
+    stopPush(entry);
     settleWaiters(entry);
   }
 
@@ -330,7 +330,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
         if (!silent) snapshots.unsettle(job.id);
         clearError(entry);
         if (isWatched(entry)) {
-          reader.abandon(entry);
+          abandonRead(entry);
           push.start(entry);
           schedule(entry);
         }

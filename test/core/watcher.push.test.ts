@@ -1,6 +1,6 @@
-import { JobNotFoundError, JobProtocolError, JobTransportError, type Job, type JobClient } from '../../src/core';
+import { JobNotFoundError, JobProtocolError, JobTransportError, type JobClient } from '../../src/core';
 import { createBackoff } from '../../src/core/watcher/backoff';
-import { createPush, type Pushable } from '../../src/core/watcher/push';
+import { createPush, stopPush, type Pushable } from '../../src/core/watcher/push';
 import { makeJob } from '../helpers';
 
 type Listener = Parameters<NonNullable<JobClient['subscribe']>>[1] & { disconnected?(e: unknown): void };
@@ -27,14 +27,14 @@ const entry = (id = 'a'): Pushable => ({ id, unsubscribe: null, live: false, pus
 function setup(client: JobClient, { wants = (): boolean => true, random = (): number => 1 }: { wants?: () => boolean; random?: () => number } = {}) {
   const events: Array<[string, ...unknown[]]> = [];
   const backoff = createBackoff(random);
-  const push = createPush<Pushable>({
-    client: () => client,
+  const push = createPush<Pushable>(
+    () => client,
     backoff,
     wants,
-    onJob: (e, job, becameLive) => events.push(['job', e.id, (job as Job).status, becameLive]),
-    onLost: (e, wasLive) => events.push(['lost', e.id, wasLive]),
-    onError: (e, error, fatal) => events.push(['error', e.id, error.constructor.name, fatal]),
-  });
+    (e, job, becameLive) => events.push(['job', e.id, job.status, becameLive]),
+    (e, wasLive) => events.push(['lost', e.id, wasLive]),
+    (e, error, fatal) => events.push(['error', e.id, error.constructor.name, fatal]),
+  );
   return { push, events, backoff };
 }
 
@@ -105,7 +105,7 @@ describe('watcher push: subscriptions', () => {
     const a = entry();
     push.start(a);
     const { listener } = c.subs[0]!;
-    push.stop(a);
+    stopPush(a);
     expect(c.open()).toHaveLength(0);
     listener.next(makeJob({ id: 'a' }));
     listener.error?.(new JobTransportError('late'));
@@ -113,7 +113,7 @@ describe('watcher push: subscriptions', () => {
     push.start(a);
     c.subs[1]!.listener.error?.(new JobTransportError('down'));
     expect(vi.getTimerCount()).toBe(1);
-    push.stop(a);
+    stopPush(a);
     expect(vi.getTimerCount()).toBe(0);
   });
 

@@ -1,5 +1,5 @@
 import { JobNotFoundError, JobProtocolError, JobTransportError, type Job, type JobClient } from '../../src/core';
-import { answersOf, createReader, nextRead, settleWaiters, type Readable } from '../../src/core/watcher/reads';
+import { abandonRead, answersOf, createReader, nextRead, settleWaiters, type Readable } from '../../src/core/watcher/reads';
 import { makeJob } from '../helpers';
 
 type Item = Readable;
@@ -23,7 +23,7 @@ function fakeClient({ batch = true } = {}) {
 /** A reader whose rounds are recorded as { failed, answers: [id, job | error] }. */
 function setup(client: JobClient, maxBatchSize = 100) {
   const rounds: Array<{ failed: boolean; answers: Array<[string, Job | Error]> }> = [];
-  const reader = createReader<Item>(
+  const read = createReader<Item>(
     () => client,
     maxBatchSize,
     (failed) => {
@@ -32,15 +32,15 @@ function setup(client: JobClient, maxBatchSize = 100) {
       return (e, answer) => round.answers.push([e.id, answer]);
     },
   );
-  return { reader, rounds };
+  return { read, rounds };
 }
 
 describe('watcher reads: batching and in-flight', () => {
   it('reads several jobs with one getStatuses call, split at maxBatchSize, and marks each job in flight', async () => {
     const { client, calls } = fakeClient();
-    const { reader } = setup(client, 2);
+    const { read } = setup(client, 2);
     const jobs = ['a', 'b', 'c', 'd', 'e'].map(entry);
-    reader.read(jobs);
+    read(jobs);
     await Promise.resolve();
     expect(calls.map((c) => c.ids)).toEqual([['a', 'b'], ['c', 'd'], ['e']]);
     expect(jobs.every((j) => j.read !== null)).toBe(true);
@@ -50,21 +50,21 @@ describe('watcher reads: batching and in-flight', () => {
 
   it('reads one by one without getStatuses, and reads an id outside the contract alone', async () => {
     const plain = fakeClient({ batch: false });
-    setup(plain.client).reader.read(['a', 'b'].map(entry));
+    setup(plain.client).read(['a', 'b'].map(entry));
     await Promise.resolve();
     expect(plain.calls.map((c) => c.ids)).toEqual([['a'], ['b']]);
 
     const batching = fakeClient();
-    setup(batching.client).reader.read(['a', 'counts', 'b'].map(entry));
+    setup(batching.client).read(['a', 'counts', 'b'].map(entry));
     await Promise.resolve();
     expect(batching.calls.map((c) => c.ids)).toEqual([['a', 'b'], ['counts']]);
   });
 
   it('hands each job its own answer, in order, and clears its read', async () => {
     const { client, calls } = fakeClient();
-    const { reader, rounds } = setup(client);
+    const { read, rounds } = setup(client);
     const jobs = ['a', 'b', 'gone'].map(entry);
-    reader.read(jobs);
+    read(jobs);
     await Promise.resolve();
     const a = makeJob({ id: 'a' });
     calls[0]!.resolve({ jobs: [a, { ...makeJob({ id: 'b' }), status: 'exploded' }], missing: ['gone'] });
@@ -80,8 +80,8 @@ describe('watcher reads: batching and in-flight', () => {
 
   it('fails every job of a failed request with the same error, an untyped one as JobTransportError', async () => {
     const { client, calls } = fakeClient();
-    const { reader, rounds } = setup(client);
-    reader.read(['a', 'b'].map(entry));
+    const { read, rounds } = setup(client);
+    read(['a', 'b'].map(entry));
     await Promise.resolve();
     calls[0]!.reject(new TypeError('Failed to fetch'));
     await vi.waitFor(() => expect(rounds).toHaveLength(1));
@@ -93,14 +93,14 @@ describe('watcher reads: batching and in-flight', () => {
 
   it('aborts a read only when the last job waiting for it is abandoned, and then applies nothing', async () => {
     const { client, calls } = fakeClient();
-    const { reader, rounds } = setup(client);
+    const { read, rounds } = setup(client);
     const [a, b] = ['a', 'b'].map(entry);
-    reader.read([a!, b!]);
+    read([a!, b!]);
     await Promise.resolve();
-    reader.abandon(a!);
+    abandonRead(a!);
     expect(a!.read).toBeNull();
     expect(calls[0]!.signal.aborted).toBe(false);
-    reader.abandon(b!);
+    abandonRead(b!);
     expect(calls[0]!.signal.aborted).toBe(true);
     calls[0]!.resolve({ jobs: [makeJob({ id: 'a' }), makeJob({ id: 'b' })], missing: [] });
     await new Promise((r) => setTimeout(r, 0));
@@ -109,11 +109,11 @@ describe('watcher reads: batching and in-flight', () => {
 
   it('applies a read only to the jobs still waiting for it', async () => {
     const { client, calls } = fakeClient();
-    const { reader, rounds } = setup(client);
+    const { read, rounds } = setup(client);
     const [a, b] = ['a', 'b'].map(entry);
-    reader.read([a!, b!]);
+    read([a!, b!]);
     await Promise.resolve();
-    reader.abandon(a!);
+    abandonRead(a!);
     calls[0]!.resolve({ jobs: [makeJob({ id: 'a' }), makeJob({ id: 'b' })], missing: [] });
     await vi.waitFor(() => expect(rounds).toHaveLength(1));
     expect(rounds[0]!.answers.map(([id]) => id)).toEqual(['b']);
@@ -123,10 +123,10 @@ describe('watcher reads: batching and in-flight', () => {
     const first = fakeClient({ batch: false });
     const second = fakeClient({ batch: false });
     let current = first.client;
-    const reader = createReader<Item>(() => current, 100, () => () => {});
-    reader.read([entry('a')]);
+    const read = createReader<Item>(() => current, 100, () => () => {});
+    read([entry('a')]);
     current = second.client;
-    reader.read([entry('b')]);
+    read([entry('b')]);
     await Promise.resolve();
     expect(first.calls.map((c) => c.ids)).toEqual([['a']]);
     expect(second.calls.map((c) => c.ids)).toEqual([['b']]);

@@ -17,46 +17,45 @@ export interface Pushable {
   pushTimer: ReturnType<typeof setTimeout> | null;
 }
 
-/** What {@link createPush} needs. */
-export interface PushOptions<E extends Pushable> {
-  /** The client to subscribe with, asked at every subscription (it can be swapped). */
-  client: () => JobClient;
-  /** The `Retry-After` hold a new subscription waits for, and where a failure's `Retry-After` goes. */
-  backoff: Pick<Backoff, 'hold' | 'heldUntil' | 'resubscribeDelay'>;
-  /** Whether the job should be pushed now (watched with `live`, not terminal nor failed for good). */
-  wants: (entry: E) => boolean;
-  /** A valid job for this id arrived by push; `becameLive` on the first one since (re)subscribing. */
-  onJob: (entry: E, job: Job, becameLive: boolean) => void;
-  /** Push stopped delivering (failed or disconnected); `wasLive`: polling was relying on it. */
-  onLost: (entry: E, wasLive: boolean) => void;
-  /** A malformed push (transient) or a fatal subscription error (`fatal`: push is already stopped). */
-  onError: (entry: E, error: Error, fatal: boolean) => void;
-}
-
 /** Push subscriptions of one watcher's jobs, resubscribed with backoff when they fail. */
 export interface Push<E extends Pushable> {
   /** Subscribes when push is wanted and possible, unless subscribed or a resubscribe is pending. */
   start(entry: E): void;
-  /** Unsubscribes and cancels a pending resubscribe. */
-  stop(entry: E): void;
-  /** Follows a change of what is wanted: starts or stops. */
+  /** Follows a change of what is wanted: starts or stops (see {@link stopPush}). */
   sync(entry: E): void;
 }
 
-/** Creates the push unit of one watcher. */
-export function createPush<E extends Pushable>({ client, backoff, wants: wanted, onJob, onLost, onError }: PushOptions<E>): Push<E> {
-  const wants = (entry: E) => !!client().subscribe && wanted(entry);
-
-  function stop(entry: E): void {
-    if (entry.pushTimer !== null) {
-      clearTimeout(entry.pushTimer);
-      entry.pushTimer = null;
-    }
-    const unsubscribe = entry.unsubscribe;
-    entry.unsubscribe = null;
-    entry.live = false;
-    unsubscribe?.();
+/** Unsubscribes the job and cancels a pending resubscribe. */
+export function stopPush(entry: Pushable): void {
+  if (entry.pushTimer !== null) {
+    clearTimeout(entry.pushTimer);
+    entry.pushTimer = null;
   }
+  const unsubscribe = entry.unsubscribe;
+  entry.unsubscribe = null;
+  entry.live = false;
+  unsubscribe?.();
+}
+
+/**
+ * Creates the push unit of one watcher.
+ *
+ * @param client The client to subscribe with, asked at every subscription (it can be swapped).
+ * @param backoff The `Retry-After` hold a new subscription waits for, and where a failure's `Retry-After` goes.
+ * @param wanted Whether the job should be pushed now (watched with `live`, neither terminal nor failed for good).
+ * @param onJob A valid job for this id arrived by push; `becameLive` on the first one since (re)subscribing.
+ * @param onLost Push stopped delivering (failed or disconnected); `wasLive`: polling was relying on it.
+ * @param onError A malformed push (transient), or a fatal subscription error (`fatal`: push is already stopped).
+ */
+export function createPush<E extends Pushable>(
+  client: () => JobClient,
+  backoff: Pick<Backoff, 'hold' | 'heldUntil' | 'resubscribeDelay'>,
+  wanted: (entry: E) => boolean,
+  onJob: (entry: E, job: Job, becameLive: boolean) => void,
+  onLost: (entry: E, wasLive: boolean) => void,
+  onError: (entry: E, error: Error, fatal: boolean) => void,
+): Push<E> {
+  const wants = (entry: E) => !!client().subscribe && wanted(entry);
 
   /** Subscribes again in `ms` if push is still wanted then. */
   function retry(entry: E, ms: number): void {
@@ -127,11 +126,10 @@ export function createPush<E extends Pushable>({ client, backoff, wants: wanted,
 
   return {
     start,
-    stop,
     sync(entry) {
       if (wants(entry)) start(entry);
       // Changes nothing when push is off (`live` is only set while subscribed).
-      else stop(entry);
+      else stopPush(entry);
     },
   };
 }

@@ -25,16 +25,21 @@ export interface Readable {
   waiters: Array<() => void>;
 }
 
-/** Sends reads, one in flight per job, and turns their answers into a result per job. */
-export interface Reader<E extends Readable> {
-  /** Reads these jobs now: one `getStatuses` call per `maxBatchSize` ids when the client has it. */
-  read(list: E[]): void;
-  /** Forgets the read in flight for this job; aborts it when no other job waits for it. */
-  abandon(entry: E): void;
+/** Reads these jobs now: one `getStatuses` call per `maxBatchSize` ids when the client has it. */
+export type ReadNow<E extends Readable> = (list: E[]) => void;
+
+/** Forgets the read in flight for this job; aborts it when no other job waits for it. */
+export function abandonRead(entry: Readable): void {
+  const r = entry.read;
+  if (!r) return;
+  entry.read = null;
+  r.entries.delete(entry);
+  if (r.entries.size === 0) r.controller.abort();
 }
 
 /**
- * Creates the reader of one watcher.
+ * Creates the reader of one watcher: the function that sends reads (see
+ * {@link ReadNow}; {@link abandonRead} takes a job off one).
  *
  * @param client The client to read with, asked at every read (it can be swapped).
  * @param maxBatchSize Most ids in one `getStatuses` call; larger rounds are split.
@@ -46,7 +51,7 @@ export function createReader<E extends Readable>(
   client: () => JobClient,
   maxBatchSize: number,
   onRound: (failed: boolean) => (entry: E, answer: Job | Error) => void,
-): Reader<E> {
+): ReadNow<E> {
   function start(list: E[]): void {
     const r: Read<E> = { controller: new AbortController(), entries: new Set(list), promise: Promise.resolve() };
     const signal = r.controller.signal;
@@ -74,23 +79,14 @@ export function createReader<E extends Readable>(
       );
   }
 
-  return {
-    read(list) {
-      const batchable: E[] = [];
-      const single: E[] = [];
-      // Ids outside the REST contract's rules are read alone, so one bad id cannot fail a whole batch.
-      for (const e of list) (client().getStatuses && isValidJobId(e.id) ? batchable : single).push(e);
-      if (batchable.length === 1) single.push(batchable.pop()!);
-      for (let i = 0; i < batchable.length; i += maxBatchSize) start(batchable.slice(i, i + maxBatchSize));
-      for (const entry of single) start([entry]);
-    },
-    abandon(entry) {
-      const r = entry.read;
-      if (!r) return;
-      entry.read = null;
-      r.entries.delete(entry);
-      if (r.entries.size === 0) r.controller.abort();
-    },
+  return (list) => {
+    const batchable: E[] = [];
+    const single: E[] = [];
+    // Ids outside the REST contract's rules are read alone, so one bad id cannot fail a whole batch.
+    for (const e of list) (client().getStatuses && isValidJobId(e.id) ? batchable : single).push(e);
+    if (batchable.length === 1) single.push(batchable.pop()!);
+    for (let i = 0; i < batchable.length; i += maxBatchSize) start(batchable.slice(i, i + maxBatchSize));
+    for (const entry of single) start([entry]);
   };
 }
 
