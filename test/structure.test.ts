@@ -14,7 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 
-/** Files by repository-relative POSIX path (`src/core/types.ts`) → text. */
+/** Files by repository-relative POSIX path (`src/contract/types.ts`) → text. */
 type Files = Record<string, string>;
 
 /** One import or re-export of a module. */
@@ -227,12 +227,16 @@ interface LayerRule {
   notPackages: string[];
   /** Packages allowed only as `import type` (erased, so nothing of them ships). */
   typesOnlyPackages?: string[];
+  /** When set, the layer imports nothing else: every relative import stays under `layer`, and no package at all. */
+  selfContained?: boolean;
 }
 
 const REACT_PACKAGES = ['react', 'react-dom'];
 
 /** DESIGN's package table: `jobwatch/core`, `/testing`, `/msw`, `/server` (and the BullMQ store) have no React; data flows client → watcher → cache → hook → component. */
 const LAYER_RULES: LayerRule[] = [
+  // The contract (types, errors, validation, ordering, REST rules) is the bottom layer: everything may import it, it imports nothing.
+  { layer: 'src/contract/', notDirs: [], notPackages: [], selfContained: true },
   {
     layer: 'src/core/',
     notDirs: ['src/react/', 'src/components/', 'src/server/', 'src/testing/', 'src/msw/', 'src/bullmq/'],
@@ -258,7 +262,8 @@ function layerViolations(files: Files, rules: LayerRule[] = LAYER_RULES): string
         if (specifier.startsWith('.')) {
           const target = path.posix.normalize(path.posix.join(path.posix.dirname(file), specifier));
           if (rule.notDirs.some((dir) => `${target}/`.startsWith(dir))) violations.push(`${file} → ${specifier}`);
-        } else if (rule.notPackages.some((name) => isPackage(specifier, name))) {
+          else if (rule.selfContained && !`${target}/`.startsWith(rule.layer)) violations.push(`${file} → ${specifier}`);
+        } else if (rule.selfContained || rule.notPackages.some((name) => isPackage(specifier, name))) {
           violations.push(`${file} → ${specifier}`);
         } else if (!typeOnly && rule.typesOnlyPackages?.some((name) => isPackage(specifier, name))) {
           violations.push(`${file} → ${specifier} (only \`import type\` allowed)`);
@@ -346,7 +351,7 @@ describe('structure of src/', () => {
 
   it('reads the sources', () => {
     expect(Object.keys(sources)).toContain('src/index.ts');
-    expect(Object.keys(sources)).toContain('src/core/types.ts');
+    expect(Object.keys(sources)).toContain('src/contract/types.ts');
     expect(Object.keys(sources).length).toBeGreaterThan(50);
   });
 
@@ -360,7 +365,7 @@ describe('structure of src/', () => {
     expect(oversizedFiles(sources), `files over ${MAX_LINES} lines: split a coherent unit out`).toEqual([]);
   });
 
-  it('imports only downwards: core has no React and no upper layer, react no components, server/testing/msw/bullmq no React', () => {
+  it('imports only downwards: contract imports nothing outside itself, core has no React and no upper layer, react no components, server/testing/msw/bullmq no React', () => {
     expect(layerViolations(sources)).toEqual([]);
   });
 
@@ -464,10 +469,10 @@ describe('structure checks reject broken input', () => {
       'src/core/b.ts': "import { useState } from 'react';",
       'src/core/c.ts': "import { jsx } from 'react/jsx-runtime';",
       'src/core/d.ts': "import { QueryClient } from '@tanstack/react-query';",
-      'src/core/ok.ts': "import type { DataTag } from '@tanstack/react-query';\nimport { isTerminal } from './isTerminal';",
+      'src/core/ok.ts': "import type { DataTag } from '@tanstack/react-query';\nimport { isTerminal } from '../contract/states';",
       'src/core/watcher/e.ts': "export { x } from '../../testing/memoryStore';",
       'src/react/f.ts': "import { JobStatus } from '../components/JobStatus';",
-      'src/react/ok.ts': "import { isTerminal } from '../core/isTerminal';",
+      'src/react/ok.ts': "import { isTerminal } from '../contract/states';",
       'src/server/g.ts': "import type { JobStatusProps } from '../components/JobStatus';",
       'src/components/ok.tsx': "import { useJobStatus } from '../react/useJobStatus';",
     };
@@ -479,6 +484,25 @@ describe('structure checks reject broken input', () => {
       'src/core/watcher/e.ts → ../../testing/memoryStore',
       'src/react/f.ts → ../components/JobStatus',
       'src/server/g.ts → ../components/JobStatus',
+    ]);
+  });
+
+  it('layerViolations flags any import out of src/contract (a package, type-only too, or another layer), not one inside it or one into it', () => {
+    const files: Files = {
+      'src/contract/a.ts': "import { createJobWatcher } from '../core/createJobWatcher';",
+      'src/contract/b.ts': "import type { QueryKey } from '@tanstack/react-query';",
+      'src/contract/c.ts': "import { useState } from 'react';",
+      'src/contract/d.ts': "import type { Job } from '../contractual/types';",
+      'src/contract/ok.ts': "import type { Job } from './types';\nexport * from './states';",
+      'src/core/ok.ts': "import { isTerminal } from '../contract/states';",
+      'src/server/ok.ts': "import { JobRequestError } from '../contract/errors';",
+      'src/react/ok.ts': "import type { Job } from '../contract';",
+    };
+    expect(layerViolations(files)).toEqual([
+      'src/contract/a.ts → ../core/createJobWatcher',
+      'src/contract/b.ts → @tanstack/react-query',
+      'src/contract/c.ts → react',
+      'src/contract/d.ts → ../contractual/types',
     ]);
   });
 

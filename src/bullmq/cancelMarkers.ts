@@ -1,5 +1,5 @@
 import type { RedisClient } from 'bullmq';
-import type { Job } from '../core/types';
+import type { Job } from '../contract/types';
 import type { Entry } from './jobMapping';
 
 /** The Redis stream (under the queue's keys) to which `cancelActive: 'workers'` adds the ids to cancel. */

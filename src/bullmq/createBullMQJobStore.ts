@@ -1,7 +1,7 @@
 import type { ConnectionOptions, Job as BullJob, Queue } from 'bullmq';
-import { JobNotFoundError, JobRequestError } from '../core/errors';
-import { isValidJobId } from '../core/restContract';
-import type { Job, JobBatch, JobFilter, JobMetaValue, JobPage, JobStore, JobStoreRequestOptions, JobSubscriptionListener, PendingCount } from '../core/types';
+import { JobNotFoundError, JobRequestError } from '../contract/errors';
+import { isValidJobId } from '../contract/ids';
+import type { Job, JobBatch, JobFilter, JobMetaValue, JobPage, JobStore, JobStoreRequestOptions, JobSubscriptionListener, PendingCount } from '../contract/types';
 import { CANCEL_MARKERS, CANCEL_STREAM, cancelledMarker, createCancelMarkers, type CancelMarker } from './cancelMarkers';
 import { createChangeLog } from './changeLog';
 import { createEventsReader } from './eventsReader';
@@ -9,7 +9,8 @@ import { createFinishedRecords, DEFAULT_KEEP_FINISHED_MS, FINISHED_RECORDS } fro
 import { createJobMapping, isTerminalState } from './jobMapping';
 import { createJobReads, type ReadEntry } from './jobReads';
 import { createOwnerIndex } from './ownerIndex';
-import { badRequest, checkMetaFilter, createIndexedLists, createScanLists, MAX_LIMIT, parseListFilter } from './listJobs';
+import { badRequest, checkMetaFilter, createIndexedLists, createScanLists, parseListFilter } from './listJobs';
+import { MAX_IDS_PER_REQUEST } from '../contract/limits';
 import { createRedisAccess, DEFAULT_TIMEOUT_MS } from './redisAccess';
 
 export { CANCEL_STREAM } from './cancelMarkers';
@@ -214,7 +215,7 @@ export function createBullMQJobStore(options: BullMQJobStoreOptions): BullMQJobS
   }
 
   async function getStatuses(ids: string[], o: JobStoreRequestOptions): Promise<JobBatch> {
-    if (ids.length > MAX_LIMIT) throw badRequest(`At most ${MAX_LIMIT} ids`);
+    if (ids.length > MAX_IDS_PER_REQUEST) throw badRequest(`At most ${MAX_IDS_PER_REQUEST} ids`);
     const entries = await readEntries(ids);
     const jobs: Job[] = [];
     const missing: string[] = [];

@@ -1,8 +1,8 @@
 import { QueueEvents } from 'bullmq';
 import type { ConnectionOptions, Queue } from 'bullmq';
-import { JobNotFoundError } from '../core/errors';
-import type { JobSubscriptionListener } from '../core/types';
-import { compareEventIds } from '../core/restContract';
+import { JobNotFoundError } from '../contract/errors';
+import type { JobSubscriptionListener } from '../contract/types';
+import { compareEventIds } from '../contract/eventIds';
 import { STREAM_ID } from './changeLog';
 import { isTerminalState, type Entry } from './jobMapping';
 import { reconnectSoon } from './redisAccess';

@@ -1,5 +1,5 @@
 import type { Job as BullJob } from 'bullmq';
-import type { Job, JobMetaValue, JobState } from '../core/types';
+import type { Job, JobMetaValue, JobState } from '../contract/types';
 
 /** BullMQ's names for where a job sits. */
 export type BullState = 'waiting' | 'prioritized' | 'delayed' | 'waiting-children' | 'paused' | 'active' | 'completed' | 'failed';
@@ -25,9 +25,6 @@ export const BULL_STATES_OF: Record<JobState, Exclude<BullState, 'paused'>[]> = 
   failed: ['failed'],
   cancelled: [],
 };
-
-/** Every {@link JobState}, in the order lists read them. */
-export const ALL_STATES: JobState[] = ['pending', 'processing', 'completed', 'failed', 'cancelled'];
 
 /** One job as the store sees it, with what sorting and filtering need. */
 export interface Entry {

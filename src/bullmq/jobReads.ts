@@ -3,7 +3,7 @@ import type { Job as BullJob, Queue, RedisClient } from 'bullmq';
 import { markerEntry, underCancel, type CancelMarker, type CancelMarkers } from './cancelMarkers';
 import { SNAPSHOT_LUA } from './indexScripts';
 import { STATE_MAP, type BullState, type Entry } from './jobMapping';
-import type { JobState } from '../core/types';
+import type { JobState } from '../contract/types';
 
 /** One job read in one atomic step: where BullMQ has it, its fields, its cancel marker, its terminal record. */
 export interface Snapshot {

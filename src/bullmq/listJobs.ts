@@ -1,41 +1,29 @@
 import type { Job as BullJob, Queue } from 'bullmq';
-import { JobRequestError } from '../core/errors';
-import { matchesMetaFilter, metaFilterProblem } from '../core/restContract';
-import type { JobFilter, JobPage, JobState, JobStoreRequestOptions, PendingCount } from '../core/types';
+import { JobRequestError } from '../contract/errors';
+import { matchesMetaFilter, metaFilterProblem } from '../contract/meta';
+import { decodeCursorToken, encodeCursorToken } from '../contract/cursors';
+import { DEFAULT_LIST_LIMIT, isValidListLimit, LIST_LIMIT_RULE } from '../contract/limits';
+import { isJobState, JOB_STATES } from '../contract/states';
+import type { JobFilter, JobPage, JobState, JobStoreRequestOptions, PendingCount } from '../contract/types';
 import { markerEntry, underCancel, type CancelMarkers } from './cancelMarkers';
-import { ALL_STATES, BULL_STATES_OF, compareIds, newestFirst, type BullState, type Entry } from './jobMapping';
+import { BULL_STATES_OF, compareIds, newestFirst, type BullState, type Entry } from './jobMapping';
 import { isCancelling, type JobReads, type Snapshot } from './jobReads';
 import type { OwnerIndex } from './ownerIndex';
-
-const DEFAULT_LIMIT = 20;
-/** At most this many jobs per page (and ids per batch). */
-export const MAX_LIMIT = 100;
 
 /** A 400 `bad_request`. */
 export const badRequest = (message: string) => new JobRequestError(400, 'bad_request', message);
 
-/** UTF-8 text as base64url (no Node `Buffer`, so the entry runs on edge runtimes too). */
-function toBase64Url(text: string): string {
-  let binary = '';
-  for (const byte of new TextEncoder().encode(text)) binary += String.fromCharCode(byte);
-  return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-}
-
-function fromBase64Url(value: string): string {
-  const binary = atob(value.replace(/-/g, '+').replace(/_/g, '/'));
-  return new TextDecoder('utf-8', { fatal: true }).decode(Uint8Array.from(binary, (c) => c.charCodeAt(0)));
-}
-
 /** A list cursor: the last entry of a page, by creation time and id. */
 export function encodeCursor(entry: Entry): string {
-  return toBase64Url(JSON.stringify([entry.createdAtMs, entry.job.id]));
+  return encodeCursorToken(JSON.stringify([entry.createdAtMs, entry.job.id]));
 }
 
 /** Reads a list cursor; 400 when it is not one. */
 export function decodeCursor(cursor: string): { createdAtMs: number; id: string } {
   try {
-    if (!/^[A-Za-z0-9_-]+$/.test(cursor)) throw new Error('not base64url');
-    const value: unknown = JSON.parse(fromBase64Url(cursor));
+    const text = decodeCursorToken(cursor);
+    if (text === null) throw new Error('not a cursor token');
+    const value: unknown = JSON.parse(text);
     if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'number' && typeof value[1] === 'string') {
       return { createdAtMs: value[0], id: value[1] };
     }
@@ -47,7 +35,7 @@ export function decodeCursor(cursor: string): { createdAtMs: number; id: string 
 
 /** A list filter, checked: the page size, the statuses wanted and where the page starts. */
 export interface ListQuery {
-  wanted: JobState[];
+  wanted: readonly JobState[];
   limit: number;
   after: { createdAtMs: number; id: string } | null;
   meta: Record<string, string> | undefined;
@@ -61,17 +49,15 @@ export function checkMetaFilter(meta: Record<string, string> | undefined): void 
 
 /** Checks a list filter; 400 for a bad limit, status, meta filter or cursor. */
 export function parseListFilter(filter: JobFilter | undefined): ListQuery {
-  const { status, meta, cursor, limit = DEFAULT_LIMIT } = filter ?? {};
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT) {
-    throw badRequest(`limit must be an integer from 1 to ${MAX_LIMIT}`);
-  }
+  const { status, meta, cursor, limit = DEFAULT_LIST_LIMIT } = filter ?? {};
+  if (!isValidListLimit(limit)) throw badRequest(LIST_LIMIT_RULE);
   const statuses = status === undefined ? [] : ([] as JobState[]).concat(status);
   for (const state of statuses) {
-    if (!ALL_STATES.includes(state)) throw badRequest(`Unknown status "${String(state)}"`);
+    if (!isJobState(state)) throw badRequest(`Unknown status "${String(state)}"`);
   }
   checkMetaFilter(meta);
   const after = cursor === undefined ? null : decodeCursor(cursor);
-  return { wanted: statuses.length === 0 ? ALL_STATES : statuses, limit, after, meta };
+  return { wanted: statuses.length === 0 ? JOB_STATES : statuses, limit, after, meta };
 }
 
 /** Whether `entry` comes after the cursor position `after` (newest first). */
@@ -96,7 +82,7 @@ export interface ScanOptions {
  */
 export function createScanLists({ queue: bull, markers, toEntry }: ScanOptions) {
   /** Every job of the given states (with markers), deduplicated; O(n). */
-  async function readAll(states: JobState[]): Promise<Entry[]> {
+  async function readAll(states: readonly JobState[]): Promise<Entry[]> {
     const queue = await bull();
     const bullStates = states.flatMap((state) => BULL_STATES_OF[state]);
     const [marks, ...lists] = await Promise.all([

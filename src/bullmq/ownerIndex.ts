@@ -1,5 +1,5 @@
 import type { Job as BullJob, Queue, RedisClient } from 'bullmq';
-import type { JobState } from '../core/types';
+import type { JobState } from '../contract/types';
 import { ALL_IDS_LUA, CANDIDATES_LUA, EVICT_LUA, PENDING_EVENTS_LUA, START_POSITION_LUA, SYNC_LUA } from './indexScripts';
 import { parseSnapshot, type Snapshot } from './jobReads';
 
@@ -58,7 +58,7 @@ export interface OwnerIndex {
   /** Newest-first members of the given index sets with score ≤ `max` (at most `count` per set, -1: all), with snapshots. */
   candidates(
     owner: string,
-    states: JobState[],
+    states: readonly JobState[],
     max: number | '+inf',
     count: number,
     withData: boolean,
@@ -163,7 +163,7 @@ export function createOwnerIndex(options: OwnerIndexOptions): OwnerIndex {
     return queued;
   }
 
-  async function candidates(owner: string, states: JobState[], max: number | '+inf', count: number, withData: boolean) {
+  async function candidates(owner: string, states: readonly JobState[], max: number | '+inf', count: number, withData: boolean) {
     const c = await scripts();
     const setKeys = states.map((state) => `${indexPrefix}${state}:${JSON.stringify(owner)}`);
     const answer = (await c.runCommand('jobwatchCandidates', [

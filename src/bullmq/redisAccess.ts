@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import type { RedisClient } from 'bullmq';
-import { JobError, JobTransportError } from '../core/errors';
+import { JobError, JobTransportError } from '../contract/errors';
 
 /** Default of `BullMQJobStoreOptions.timeoutMs`. */
 export const DEFAULT_TIMEOUT_MS = 2000;

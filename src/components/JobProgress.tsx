@@ -1,7 +1,7 @@
 import { clsx } from 'clsx';
 import { forwardRef, useEffect, useReducer } from 'react';
 import type { CSSProperties, ForwardedRef, HTMLAttributes, ReactElement, ReactNode, RefAttributes } from 'react';
-import type { Job, JobState } from '../core/types';
+import type { Job, JobState } from '../contract/types';
 import type { UseJobStatusOptions } from '../react/types';
 import { useJobStatus } from '../react/useJobStatus';
 import { mergeLabels, resolve } from './labels';

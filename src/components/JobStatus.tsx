@@ -1,8 +1,8 @@
 import { clsx } from 'clsx';
 import { forwardRef, useCallback, useId, useRef, useState } from 'react';
 import type { CSSProperties, ForwardedRef, HTMLAttributes, ReactElement, ReactNode, RefAttributes } from 'react';
-import { isFatalJobError } from '../core/errors';
-import type { Job, JobState } from '../core/types';
+import { isFatalJobError } from '../contract/errors';
+import type { Job, JobState } from '../contract/types';
 import type { JobConnection, UseJobStatusOptions } from '../react/types';
 import { useJobStatus } from '../react/useJobStatus';
 import { defaultJobStatusIcons } from './icons';

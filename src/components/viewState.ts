@@ -1,5 +1,5 @@
-import { isFatalJobError, JobNotFoundError, JobUnauthorizedError } from '../core/errors';
-import type { Job, JobState } from '../core/types';
+import { isFatalJobError, JobNotFoundError, JobUnauthorizedError } from '../contract/errors';
+import type { Job, JobState } from '../contract/types';
 import type { UseJobStatusOptions } from '../react/types';
 
 /**

@@ -1,18 +1,14 @@
-import { JobProtocolError, JobRequestError } from './errors';
+import { abortError, JobProtocolError, JobRequestError } from '../contract/errors';
 import { createEventStreams, DEFAULT_SILENCE_TIMEOUT_MS } from './eventStreams';
-import { abortError, createHttpTransport, type FetchJobClientHeaders } from './fetchTransport';
-import { parseJob, parseJobBatch, parseJobPage, parsePendingCount } from './parseJob';
-import {
-  formatIdList,
-  isValidJobId,
-  jobRequestTarget,
-  MAX_IDS_PER_REQUEST,
-  MAX_JOB_ID_LENGTH,
-  type JobAction,
-} from './restContract';
-import type { Job, JobBatch, JobClient, JobFilter, JobPage, JobRequestOptions, PendingCount } from './types';
+import { createHttpTransport, type FetchJobClientHeaders } from './fetchTransport';
+import { parseJobBatch, parseJobFor, parseJobPage, parsePendingCount } from '../contract/parseJob';
+import { formatIdList, isValidJobId, MAX_JOB_ID_LENGTH } from '../contract/ids';
+import { jobRequestTarget, type JobAction } from '../contract/routes';
+import { MAX_IDS_PER_REQUEST } from '../contract/limits';
+import type { Job, JobBatch, JobClient, JobFilter, JobPage, JobRequestOptions, PendingCount } from '../contract/types';
 
-export { parseRetryAfter, type FetchJobClientHeaders } from './fetchTransport';
+export type { FetchJobClientHeaders } from './fetchTransport';
+export { parseRetryAfter } from '../contract/retryAfter';
 
 /** Options of {@link createFetchJobClient}. */
 export interface FetchJobClientOptions {
@@ -137,11 +133,7 @@ export function createFetchJobClient(options: FetchJobClientOptions): FetchJobCl
   }
 
   function checkedJob(id: string) {
-    return (value: unknown): Job => {
-      const job = parseJob(value);
-      if (job.id !== id) throw new JobProtocolError('id', `must be "${id}", the id that was asked for`);
-      return job;
-    };
+    return (value: unknown): Job => parseJobFor(value, id);
   }
 
   /** `GET {base}/{id}`, `POST {base}/{id}/{action}`, or their query form for `.` and `..` (see `jobRequestTarget`). */

@@ -1,4 +1,4 @@
-import type { Job } from './types';
+import type { Job } from '../contract/types';
 
 /** When a job is expected to finish, as {@link EtaEstimator.update} reports it. */
 export interface EtaEstimate {

@@ -1,5 +1,5 @@
-import { JobTransportError } from './errors';
-import { parseHeartbeatAnnouncement } from './restContract';
+import { JobTransportError } from '../contract/errors';
+import { parseHeartbeatAnnouncement } from '../contract/heartbeat';
 import { createSseParser, type SseEvent } from './sseParser';
 
 /** However slow a heartbeat a server announces, a stream silent for an hour is dead. */

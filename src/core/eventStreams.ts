@@ -1,13 +1,16 @@
-import { JobError, JobNotFoundError, JobProtocolError, JobRequestError, JobTransportError, JobUnauthorizedError } from './errors';
+import { JobError, JobNotFoundError, JobProtocolError, JobRequestError, JobTransportError, JobUnauthorizedError } from '../contract/errors';
 import type { HttpTransport } from './fetchTransport';
-import { isTerminal } from './isTerminal';
-import { isNewerJob } from './mergeJob';
-import { parseJob } from './parseJob';
-import { compareEventIds, formatIdList, HEARTBEAT_INTERVAL_MS, isEventId, MAX_IDS_PER_REQUEST } from './restContract';
-import { clampRetryAfter } from './retryAfter';
+import { isTerminal } from '../contract/states';
+import { isNewerJob } from '../contract/ordering';
+import { parseJob } from '../contract/parseJob';
+import { compareEventIds, isEventId } from '../contract/eventIds';
+import { formatIdList } from '../contract/ids';
+import { HEARTBEAT_INTERVAL_MS } from '../contract/heartbeat';
+import { MAX_IDS_PER_REQUEST } from '../contract/limits';
+import { clampRetryAfter } from '../contract/retryAfter';
 import { readEventStream } from './eventStreamReader';
 import type { SseEvent } from './sseParser';
-import type { Job, JobBatch, JobSubscriptionListener } from './types';
+import type { Job, JobBatch, JobSubscriptionListener } from '../contract/types';
 
 /** @internal */
 export interface EventStreamsOptions {

@@ -1,12 +1,13 @@
 import {
+  abortError,
   isAbortError,
   JobError,
   JobNotFoundError,
   JobRequestError,
   JobTransportError,
   JobUnauthorizedError,
-} from './errors';
-import { clampRetryAfter } from './retryAfter';
+} from '../contract/errors';
+import { parseRetryAfter } from '../contract/retryAfter';
 
 /** Headers for every request: a value, or a function called before every request and every reconnect (for short-lived tokens). */
 export type FetchJobClientHeaders = HeadersInit | (() => HeadersInit | Promise<HeadersInit>);
@@ -55,19 +56,6 @@ export interface HttpTransport {
 const MAX_REDIRECTS = 5;
 const REDIRECTS: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 
-/**
- * Parses `Retry-After` (seconds or an HTTP date) into ms from now; `undefined`
- * when absent or invalid. Clamped to `MAX_RETRY_AFTER_MS` (one hour): a server
- * asking for longer is waited on for an hour, never a `setTimeout` overflow.
- */
-export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
-  if (value === null) return undefined;
-  const trimmed = value.trim();
-  if (/^\d+$/.test(trimmed)) return clampRetryAfter(Number(trimmed) * 1000);
-  const date = Date.parse(trimmed);
-  return Number.isNaN(date) ? undefined : clampRetryAfter(date - now);
-}
-
 function errorBody(text: string): { code?: string; message?: string } {
   try {
     const body = JSON.parse(text) as { error?: { code?: unknown; message?: unknown } };
@@ -77,13 +65,6 @@ function errorBody(text: string): { code?: string; message?: string } {
   } catch {
     return {};
   }
-}
-
-/** @internal The caller's abort, as the `AbortError` a fetch would reject with. */
-export function abortError(signal: AbortSignal): unknown {
-  return signal.reason instanceof Error && isAbortError(signal.reason)
-    ? signal.reason
-    : new DOMException('The operation was aborted.', 'AbortError');
 }
 
 function absolute(url: string): URL {

@@ -13,8 +13,8 @@ export type {
   JobPushInfo,
   JobSubscriptionListener,
   PendingCount,
-} from './types';
-export { isTerminal, JOB_STATES } from './isTerminal';
+} from '../contract/types';
+export { isTerminal, JOB_STATES } from '../contract/states';
 export {
   JobError,
   JobFailedError,
@@ -25,9 +25,9 @@ export {
   JobUnauthorizedError,
   isAbortError,
   isFatalJobError,
-} from './errors';
-export { parseJob, parseJobBatch, parseJobPage, parsePendingCount } from './parseJob';
-export { isNewerJob } from './mergeJob';
+} from '../contract/errors';
+export { parseJob, parseJobBatch, parseJobPage, parsePendingCount } from '../contract/parseJob';
+export { isNewerJob } from '../contract/ordering';
 export {
   createJobWatcher,
   DEFAULT_POLL_INTERVAL,
@@ -48,22 +48,19 @@ export {
   type FetchJobClientHeaders,
   type FetchJobClientOptions,
 } from './createFetchJobClient';
+export { compareEventIds, isEventId } from '../contract/eventIds';
+export { DEFAULT_LIST_LIMIT, MAX_IDS_PER_REQUEST, MAX_LIST_LIMIT } from '../contract/limits';
 export {
-  compareEventIds,
-  DEFAULT_LIST_LIMIT,
   formatIdList,
-  HEARTBEAT_INTERVAL_MS,
-  isEventId,
   isValidJobId,
-  MAX_CURSOR_LENGTH,
-  MAX_IDS_PER_REQUEST,
   MAX_JOB_ID_LENGTH,
-  MAX_LIST_LIMIT,
   RESERVED_JOB_IDS,
-  type JobErrorBody,
-} from './restContract';
+} from '../contract/ids';
+export { HEARTBEAT_INTERVAL_MS } from '../contract/heartbeat';
+export { MAX_CURSOR_LENGTH } from '../contract/cursors';
+export { type JobErrorBody } from '../contract/routes';
 export { MAX_EVENT_STREAM_LINE_LENGTH } from './sseParser';
-export { clampRetryAfter, MAX_RETRY_AFTER_MS } from './retryAfter';
+export { clampRetryAfter, MAX_RETRY_AFTER_MS } from '../contract/retryAfter';
 export {
   createEtaEstimator,
   type EtaEstimate,

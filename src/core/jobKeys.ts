@@ -1,4 +1,4 @@
-import type { JobFilter } from './types';
+import type { JobFilter } from '../contract/types';
 
 /** Query keys of one provider scope; see {@link jobKeys} and {@link createJobKeys}. */
 export interface JobKeys {

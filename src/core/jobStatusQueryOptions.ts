@@ -3,8 +3,8 @@
 // `queryOptions()` (an identity function at runtime) would return it.
 import type { DataTag, DefaultError, UnusedSkipTokenOptions } from '@tanstack/react-query';
 import { createJobKeys, jobKeys } from './jobKeys';
-import { parseJob } from './parseJob';
-import type { Job, JobClient } from './types';
+import { parseJob } from '../contract/parseJob';
+import type { Job, JobClient } from '../contract/types';
 
 /** The query key of one job's status: `['jobwatch', 'status', id]`, or `['jobwatch:<scope>', 'status', id]`. */
 export type JobStatusQueryKey = readonly [string, 'status', string];

@@ -1,4 +1,4 @@
-import { JobProtocolError } from './errors';
+import { JobProtocolError } from '../contract/errors';
 
 /**
  * The longest line the event-stream reader accepts (and the most data one

@@ -1,6 +1,6 @@
 import { http, type HttpHandler } from 'msw';
 import { createJobHandler, type JobHandlerOptions } from '../server/createJobHandler';
-import type { JobStore } from '../core/types';
+import type { JobStore } from '../contract/types';
 import type { MemoryJobBackend } from '../testing/createMemoryJobBackend';
 
 /** Options of {@link createJobHandlers}. */

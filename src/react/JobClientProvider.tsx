@@ -1,7 +1,7 @@
 import { QueryClient, QueryClientContext, QueryClientProvider } from '@tanstack/react-query';
 import { createContext, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { createJobWatcher, type JobWatcher } from '../core/createJobWatcher';
-import type { Job, JobClient } from '../core/types';
+import type { Job, JobClient } from '../contract/types';
 import { createJobKeys, type JobKeys } from './jobKeys';
 import { queryClientJobCache, type QueryClientJobCache } from './queryClientJobCache';
 import { useIsomorphicLayoutEffect } from './useIsomorphicLayoutEffect';

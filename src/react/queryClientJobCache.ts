@@ -1,7 +1,7 @@
 import { QueryObserver, type QueryCacheNotifyEvent, type QueryClient } from '@tanstack/react-query';
 import type { JobCache, JobWatcher } from '../core/createJobWatcher';
-import { parseJob } from '../core/parseJob';
-import type { Job } from '../core/types';
+import { parseJob } from '../contract/parseJob';
+import type { Job } from '../contract/types';
 import { jobKeys as defaultKeys, type JobKeys } from './jobKeys';
 
 /**

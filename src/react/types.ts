@@ -1,4 +1,4 @@
-import type { Job, JobFilter, JobState } from '../core/types';
+import type { Job, JobFilter, JobState } from '../contract/types';
 
 /**
  * How a watched job is being kept fresh, apart from the job's own status:

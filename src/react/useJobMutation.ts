@@ -1,11 +1,11 @@
 import { useMutation, type QueryClient, type QueryKey, type UseMutationResult } from '@tanstack/react-query';
 import { useState } from 'react';
 import type { JobWatcher } from '../core/createJobWatcher';
-import { JobProtocolError, JobRequestError } from '../core/errors';
-import { isTerminal } from '../core/isTerminal';
-import { isNewerJob, jsonEqual } from '../core/mergeJob';
-import { parseJob } from '../core/parseJob';
-import type { Job, PendingCount } from '../core/types';
+import { JobRequestError } from '../contract/errors';
+import { isTerminal } from '../contract/states';
+import { isNewerJob, jsonEqual } from '../contract/ordering';
+import { parseJobFor } from '../contract/parseJob';
+import type { Job, PendingCount } from '../contract/types';
 import { useJobContext } from './JobClientProvider';
 import type { JobKeys } from './jobKeys';
 
@@ -82,11 +82,11 @@ export function useJobMutation<TResult>(action: JobAction): UseJobMutationResult
           throw new JobRequestError(405, 'not_supported', `This JobClient has no ${action.method} method`);
         }
         try {
-          return checked<TResult>(await method(id), id);
+          return parseJobFor<TResult>(await method(id), id);
         } catch (error) {
           if (!(error instanceof JobRequestError && error.status === CONFLICT)) throw error;
           // The job already finished (or is no longer failed): show what it is now; not an error.
-          const job = checked<TResult>(await client.getStatus(id), id);
+          const job = parseJobFor<TResult>(await client.getStatus(id), id);
           refreshed.add(job);
           return job;
         }
@@ -117,12 +117,6 @@ export function useJobMutation<TResult>(action: JobAction): UseJobMutationResult
   return { ...(mutation as UseMutationResult<Job<TResult>, Error, string, unknown>), supported };
 }
 
-/** A valid job with the id that was asked for. */
-function checked<TResult>(value: unknown, id: string): Job<TResult> {
-  const job = parseJob<TResult>(value);
-  if (job.id !== id) throw new JobProtocolError('id', `must be "${id}", the id that was asked for`);
-  return job;
-}
 
 /** Whether `current` is still the optimistic job (the cache may hold an equal copy rather than the same object). */
 function isStill(current: Job | undefined, optimistic: Job | undefined): boolean {

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useReducer, useRef, useSyncExternalStore } from 'react';
 import type { JobWatcher } from '../core/createJobWatcher';
-import type { Job } from '../core/types';
+import type { Job } from '../contract/types';
 import { useJobContext } from './JobClientProvider';
 import { createNotificationClaims } from './notificationClaims';
 import { useIsomorphicLayoutEffect } from './useIsomorphicLayoutEffect';

@@ -1,10 +1,10 @@
 import { useCallback, useEffect, useReducer, useRef, useSyncExternalStore } from 'react';
 import { EMPTY_SNAPSHOT, type WatchOptions } from '../core/createJobWatcher';
-import { JobFailedError } from '../core/errors';
+import { JobFailedError } from '../contract/errors';
 import { createEtaEstimator } from '../core/estimateEta';
 import type { EtaEstimate, EtaEstimator } from '../core/estimateEta';
-import { isTerminal } from '../core/isTerminal';
-import type { Job, JobState } from '../core/types';
+import { isTerminal } from '../contract/states';
+import type { Job, JobState } from '../contract/types';
 import { useJobContext } from './JobClientProvider';
 import type { UseJobStatusOptions, UseJobStatusResult } from './types';
 import { useIsomorphicLayoutEffect } from './useIsomorphicLayoutEffect';

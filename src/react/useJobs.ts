@@ -1,10 +1,10 @@
 import { useInfiniteQuery, type InfiniteData } from '@tanstack/react-query';
 import { useCallback, useEffect, useMemo, useRef, useSyncExternalStore } from 'react';
 import type { WatchHandle, WatchOptions } from '../core/createJobWatcher';
-import { isTerminal } from '../core/isTerminal';
-import { isNewerJob } from '../core/mergeJob';
-import { parseJobPage } from '../core/parseJob';
-import type { Job, JobFilter, JobPage } from '../core/types';
+import { isTerminal } from '../contract/states';
+import { isNewerJob } from '../contract/ordering';
+import { parseJobPage } from '../contract/parseJob';
+import type { Job, JobFilter, JobPage } from '../contract/types';
 import { useJobContext } from './JobClientProvider';
 import type { PollInterval } from './types';
 import { useIsomorphicLayoutEffect } from './useIsomorphicLayoutEffect';

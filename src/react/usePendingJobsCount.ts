@@ -1,5 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
-import { parsePendingCount } from '../core/parseJob';
+import { parsePendingCount } from '../contract/parseJob';
 import { useJobContext } from './JobClientProvider';
 import type { UsePendingJobsCountOptions, UsePendingJobsCountResult } from './types';
 

@@ -1,8 +1,8 @@
 import { useCallback, useEffect, useMemo, useRef, useSyncExternalStore } from 'react';
 import type { JobWatcher, WatchHandle, WatchOptions } from '../core/createJobWatcher';
-import { JobFailedError } from '../core/errors';
-import { isTerminal } from '../core/isTerminal';
-import type { Job } from '../core/types';
+import { JobFailedError } from '../contract/errors';
+import { isTerminal } from '../contract/states';
+import type { Job } from '../contract/types';
 import { useJobContext } from './JobClientProvider';
 import { trackedJobsStores, type JobIdStorage } from './trackedJobsStore';
 import type { PollInterval } from './types';

@@ -1,16 +1,15 @@
-import { parseJobPage, parsePendingCount } from '../core/parseJob';
-import { HEARTBEAT_INTERVAL_MS } from '../core/restContract';
-import type { JobStore } from '../core/types';
+import { parseJobFor, parseJobPage, parsePendingCount } from '../contract/parseJob';
+import { HEARTBEAT_INTERVAL_MS } from '../contract/heartbeat';
+import type { JobStore } from '../contract/types';
 import { DEFAULT_STORE_TIMEOUT_MS, guardStore } from './guardStore';
+import { isValidCursor, MAX_CURSOR_LENGTH } from '../contract/cursors';
 import { badRequest, errorResponse, jsonResponse, toErrorResponse } from './http';
 import { EVENT_STREAM_HEADERS, openJobEventStream } from './openJobEventStream';
 import {
   checkParams,
   decodePathId,
   isMetaParam,
-  isValidCursor,
   matchRoute,
-  MAX_CURSOR_LENGTH,
   normalizeBasePath,
   parseIds,
   parseLastEventId,
@@ -20,7 +19,7 @@ import {
   type JobRoute,
 } from './parseRequest';
 import { parseQueryJobRequest, queryJobRoute } from './queryRoute';
-import { checkJob, readJobs } from './readJobs';
+import { readJobs } from './readJobs';
 
 /** Default of {@link JobHandlerOptions.pollIntervalMs}, in ms. */
 const DEFAULT_POLL_INTERVAL_MS = 1000;
@@ -240,7 +239,7 @@ export function createJobHandler(options: JobHandlerOptions): (request: Request)
       case 'job': {
         const id = decodePathId(route.rawId);
         checkParams(params, () => false, '');
-        return jsonResponse(200, checkJob(await store.getStatus(id, { owner, signal }), id));
+        return jsonResponse(200, parseJobFor(await store.getStatus(id, { owner, signal }), id));
       }
 
       case 'cancel':
@@ -253,7 +252,7 @@ export function createJobHandler(options: JobHandlerOptions): (request: Request)
       case 'query': {
         const { id, action } = parseQueryJobRequest(params, request.method);
         if (action) return act(action, id, owner, signal);
-        return jsonResponse(200, checkJob(await store.getStatus(id, { owner, signal }), id));
+        return jsonResponse(200, parseJobFor(await store.getStatus(id, { owner, signal }), id));
       }
 
       case 'collection': {
@@ -306,7 +305,7 @@ export function createJobHandler(options: JobHandlerOptions): (request: Request)
     const action = kind === 'cancel' ? store.cancel : store.retry;
     // allowedMethods() answered 405 already when the store lacks the action; this only guards a store that lost it since.
     if (!action) return errorResponse(405, 'method_not_allowed', `This server does not support ${kind}`, { allow: READ_METHODS.join(', ') });
-    return jsonResponse(200, checkJob(await action.call(store, id, { owner, signal }), id));
+    return jsonResponse(200, parseJobFor(await action.call(store, id, { owner, signal }), id));
   }
 
   function report(error: unknown, request: Request): void {

@@ -1,6 +1,6 @@
-import { JobTransportError } from '../core/errors';
-import type { JobRequestOptions, JobStore } from '../core/types';
-import { abortError, linkedAbortController } from './http';
+import { abortError, JobTransportError } from '../contract/errors';
+import type { JobRequestOptions, JobStore } from '../contract/types';
+import { linkedAbortController } from './http';
 
 /** Default of `JobHandlerOptions.storeTimeoutMs`, in ms: well above a store's own timeout (BullMQ's is 2 s), well below a client's (30 s). */
 export const DEFAULT_STORE_TIMEOUT_MS = 10_000;

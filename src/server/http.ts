@@ -1,6 +1,6 @@
-import { isAbortError, JobNotFoundError, JobRequestError, JobTransportError, JobUnauthorizedError } from '../core/errors';
-import type { JobErrorBody } from '../core/restContract';
-import { clampRetryAfter } from '../core/retryAfter';
+import { isAbortError, JobNotFoundError, JobRequestError, JobTransportError, JobUnauthorizedError } from '../contract/errors';
+import type { JobErrorBody } from '../contract/routes';
+import { clampRetryAfter } from '../contract/retryAfter';
 
 /**
  * The `Retry-After` of a 503 `unavailable` when the store's `JobTransportError`
@@ -116,8 +116,4 @@ export function linkedAbortController(parent: AbortSignal | undefined): {
     abort: () => controller.abort(),
     unlink: () => parent?.removeEventListener('abort', onAbort),
   };
-}
-
-export function abortError(): DOMException {
-  return new DOMException('The operation was aborted.', 'AbortError');
 }

@@ -7,4 +7,4 @@ export { createJobHandler, type JobHandlerOptions } from './createJobHandler';
 export { DEFAULT_STORE_TIMEOUT_MS } from './guardStore';
 export { DEFAULT_UNAVAILABLE_RETRY_AFTER_MS } from './http';
 export { MAX_EVENT_STREAM_BUFFER_BYTES } from './openJobEventStream';
-export type { JobPushInfo, JobStore, JobStoreRequestOptions, JobSubscriptionListener } from '../core/types';
+export type { JobPushInfo, JobStore, JobStoreRequestOptions, JobSubscriptionListener } from '../contract/types';

@@ -1,10 +1,12 @@
-import { JobNotFoundError } from '../core/errors';
-import { isTerminal } from '../core/isTerminal';
-import { isNewerJob } from '../core/mergeJob';
-import { compareEventIds, heartbeatAnnouncement, isEventId } from '../core/restContract';
-import type { Job, JobPushInfo, JobStore } from '../core/types';
-import { abortError, expectedErrorAnswer, linkedAbortController } from './http';
-import { checkJob, readJobs } from './readJobs';
+import { abortError, JobNotFoundError } from '../contract/errors';
+import { isTerminal } from '../contract/states';
+import { isNewerJob } from '../contract/ordering';
+import { compareEventIds, isEventId } from '../contract/eventIds';
+import { heartbeatAnnouncement } from '../contract/heartbeat';
+import type { Job, JobPushInfo, JobStore } from '../contract/types';
+import { expectedErrorAnswer, linkedAbortController } from './http';
+import { parseJobFor } from '../contract/parseJob';
+import { readJobs } from './readJobs';
 
 /** What plain `EventSource` clients wait before reconnecting (the SSE `retry:` field), in ms. */
 export const EVENT_STREAM_RETRY_MS = 1000;
@@ -205,7 +207,7 @@ export async function openJobEventStream(context: JobEventStreamContext): Promis
     const entry = watched.get(id);
     if (!entry || phase === 'closed') return;
     try {
-      const job = checkJob(value, id);
+      const job = parseJobFor(value, id);
       const at = log && isEventId(info?.position) ? info.position : null;
       if (phase === 'connecting') {
         if (isNewerJob(entry.pushed, job)) {

@@ -1,23 +1,11 @@
-import { JOB_STATES } from '../core/isTerminal';
-import {
-  DEFAULT_LIST_LIMIT,
-  isEventId,
-  isValidJobId,
-  MAX_CURSOR_LENGTH,
-  MAX_IDS_PER_REQUEST,
-  MAX_JOB_ID_LENGTH,
-  MAX_LIST_LIMIT,
-  metaFilterProblem,
-  RESERVED_JOB_IDS,
-} from '../core/restContract';
-import type { JobFilter, JobState } from '../core/types';
+import { isJobState, JOB_STATES } from '../contract/states';
+import { DEFAULT_LIST_LIMIT, isValidListLimit, LIST_LIMIT_RULE, MAX_IDS_PER_REQUEST } from '../contract/limits';
+import { isEventId } from '../contract/eventIds';
+import { isValidJobId, MAX_JOB_ID_LENGTH, RESERVED_JOB_IDS } from '../contract/ids';
+import { isValidCursor, MAX_CURSOR_LENGTH } from '../contract/cursors';
+import { metaFilterProblem } from '../contract/meta';
+import type { JobFilter, JobState } from '../contract/types';
 import { badRequest } from './http';
-
-export { MAX_CURSOR_LENGTH };
-
-// C0, DEL and C1 control characters, as in the contract's id rule.
-// eslint-disable-next-line no-control-regex
-const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /** A route of the REST contract, before its input is validated. */
 export type JobRoute =
@@ -193,7 +181,7 @@ export function parseListFilter(params: Map<string, string>): JobFilter & { limi
     const states = new Set<JobState>();
     for (const part of rawStatus.split(',')) {
       const state = decodeQueryPart(part, 'status');
-      if (!JOB_STATES.includes(state as JobState)) {
+      if (!isJobState(state)) {
         throw badRequest(
           state === ''
             ? `status must list one or more of ${JOB_STATES.join(', ')}`
@@ -210,7 +198,7 @@ export function parseListFilter(params: Map<string, string>): JobFilter & { limi
   if (rawLimit !== undefined) {
     const text = decodeQueryPart(rawLimit, 'limit');
     const limit = /^[0-9]{1,4}$/.test(text) ? Number(text) : NaN;
-    if (!(limit >= 1 && limit <= MAX_LIST_LIMIT)) throw badRequest(`limit must be an integer from 1 to ${MAX_LIST_LIMIT}`);
+    if (!isValidListLimit(limit)) throw badRequest(LIST_LIMIT_RULE);
     filter.limit = limit;
   }
 
@@ -226,10 +214,6 @@ export function parseListFilter(params: Map<string, string>): JobFilter & { limi
   return filter;
 }
 
-/** Whether a cursor is well-formed (the store decides whether it means anything). */
-export function isValidCursor(cursor: unknown): cursor is string {
-  return typeof cursor === 'string' && cursor !== '' && cursor.length <= MAX_CURSOR_LENGTH && !CONTROL.test(cursor);
-}
 
 /**
  * The `Last-Event-ID` header when it is an event-stream position (one or two non-negative

@@ -1,4 +1,4 @@
-import type { JobAction } from '../core/restContract';
+import type { JobAction } from '../contract/routes';
 import { badRequest } from './http';
 import { checkId, decodeQueryPart, type JobRoute } from './parseRequest';
 

@@ -1,22 +1,12 @@
-import { JobNotFoundError, JobProtocolError } from '../core/errors';
-import { parseJob, parseJobBatch } from '../core/parseJob';
-import type { Job, JobStore, JobStoreRequestOptions } from '../core/types';
+import { JobNotFoundError, JobProtocolError } from '../contract/errors';
+import { parseJobBatch, parseJobFor } from '../contract/parseJob';
+import type { Job, JobStore, JobStoreRequestOptions } from '../contract/types';
 import { linkedAbortController } from './http';
 
 /** Jobs read from a store, keyed by id, and the ids it does not know (or the owner may not see). */
 export interface ReadJobsResult {
   jobs: Map<string, Job>;
   missing: string[];
-}
-
-/**
- * Validates a job a store answered for `id`. A job with another id is a store
- * bug that could show one job's state as another's, so it is refused too.
- */
-export function checkJob(value: unknown, id: string): Job {
-  const job = parseJob(value);
-  if (job.id !== id) throw new JobProtocolError('id', `is "${job.id}" but job "${id}" was asked for`);
-  return job;
 }
 
 /**
@@ -41,7 +31,7 @@ export async function readJobs(store: JobStore, ids: string[], options: JobStore
       await Promise.all(
         ids.map(async (id) => {
           try {
-            jobs.set(id, checkJob(await store.getStatus(id, { owner: options.owner, signal: reads.signal }), id));
+            jobs.set(id, parseJobFor(await store.getStatus(id, { owner: options.owner, signal: reads.signal }), id));
           } catch (error) {
             if (error instanceof JobNotFoundError) return;
             reads.abort();

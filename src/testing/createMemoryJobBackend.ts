@@ -1,6 +1,6 @@
-import { JobNotFoundError } from '../core/errors';
-import { isValidJobId } from '../core/restContract';
-import type { JobSubscriptionListener } from '../core/types';
+import { JobNotFoundError } from '../contract/errors';
+import { isValidJobId } from '../contract/ids';
+import type { JobSubscriptionListener } from '../contract/types';
 import { createBackendClock } from './memoryClock';
 import { createControls } from './memoryControls';
 import { createJobPush, type JobPush } from './memoryPush';

@@ -1,4 +1,4 @@
-import type { Job } from '../core/types';
+import type { Job } from '../contract/types';
 import type { JobSpec } from './createMemoryJobBackend';
 
 /** What an {@link imageGeneration} job produces. */

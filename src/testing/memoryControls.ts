@@ -3,14 +3,15 @@
  * (create, seed, start, progress, complete, fail) and to the clock (advance),
  * plus the unlogged reads `get` and `jobs`.
  */
-import { JobRequestError } from '../core/errors';
-import { isTerminal } from '../core/isTerminal';
-import { parseJob } from '../core/parseJob';
-import { isValidJobId } from '../core/restContract';
-import type { Job } from '../core/types';
+import { JobRequestError } from '../contract/errors';
+import { isTerminal } from '../contract/states';
+import { parseJob } from '../contract/parseJob';
+import { isValidJobId } from '../contract/ids';
+import type { Job } from '../contract/types';
 import { iso, toMs, type BackendClock } from './memoryClock';
 import { completedPatch, finishedPatch, toScript } from './memoryScripts';
-import { copy, JOB_ID_RULE, showId, type Entry, type JobTable } from './memoryStore';
+import { JOB_ID_RULE } from '../contract/ids';
+import { copy, showId, type Entry, type JobTable } from './memoryStore';
 import type { JobSpec, MemoryJobBackend, MemoryJobSeed } from './memoryTypes';
 
 /** What the controls need from the backend. */

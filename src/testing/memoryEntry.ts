@@ -4,7 +4,7 @@
  * copy rule for what goes in and out (its own module, so those modules import
  * it and not each other).
  */
-import type { Job, JobSubscriptionListener } from '../core/types';
+import type { Job, JobSubscriptionListener } from '../contract/types';
 
 /** The script of a job, with its defaults resolved. */
 export interface Script {

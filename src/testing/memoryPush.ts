@@ -2,8 +2,8 @@
  * Push of the memory backend: subscriptions, the queue of changes not yet
  * delivered, and the one timer that plays scripted changes of subscribed jobs on time.
  */
-import { isTerminal } from '../core/isTerminal';
-import type { Job, JobSubscriptionListener } from '../core/types';
+import { isTerminal } from '../contract/states';
+import type { Job, JobSubscriptionListener } from '../contract/types';
 import { later, microtask, type BackendClock } from './memoryClock';
 import { dueAt } from './memoryScripts';
 import { copy, type Entry, type Subscriber } from './memoryEntry';

@@ -2,7 +2,7 @@
  * Job scripts of the memory backend: a spec's scripted lifecycle resolved with
  * its defaults, when its next change is due, and how that change is played.
  */
-import type { Job } from '../core/types';
+import type { Job } from '../contract/types';
 import { iso } from './memoryClock';
 import { copy, type Entry, type Script } from './memoryEntry';
 import type { JobSpec, JobSpecStep } from './memoryTypes';

@@ -2,19 +2,13 @@
  * The store of the memory backend: its jobs with their owners, the log of
  * client calls, and the JobStore methods (reads, paging, cancel, retry).
  */
-import { JobNotFoundError, JobRequestError } from '../core/errors';
-import { isTerminal, JOB_STATES } from '../core/isTerminal';
-import {
-  DEFAULT_LIST_LIMIT,
-  isValidJobId,
-  matchesMetaFilter,
-  MAX_IDS_PER_REQUEST,
-  MAX_JOB_ID_LENGTH,
-  MAX_LIST_LIMIT,
-  metaFilterProblem,
-  RESERVED_JOB_IDS,
-} from '../core/restContract';
-import type { Job, JobBatch, JobFilter, JobPage, JobState, PendingCount } from '../core/types';
+import { abortError, JobNotFoundError, JobRequestError } from '../contract/errors';
+import { isJobState, isTerminal } from '../contract/states';
+import { DEFAULT_LIST_LIMIT, isValidListLimit, LIST_LIMIT_RULE, MAX_IDS_PER_REQUEST } from '../contract/limits';
+import { decodeCursorToken, encodeCursorToken } from '../contract/cursors';
+import { isValidJobId, JOB_ID_RULE } from '../contract/ids';
+import { matchesMetaFilter, metaFilterProblem } from '../contract/meta';
+import type { Job, JobBatch, JobFilter, JobPage, JobState, PendingCount } from '../contract/types';
 import { iso, later, type BackendClock } from './memoryClock';
 import { copy, type Entry, type Script } from './memoryEntry';
 import { finishedPatch, nextAttemptPatch } from './memoryScripts';
@@ -27,8 +21,6 @@ export function badRequest(message: string): JobRequestError {
   return new JobRequestError(400, 'bad_request', message);
 }
 
-/** The contract's id rule in words, for error messages (the rule itself is `isValidJobId`). */
-export const JOB_ID_RULE = `1 to ${MAX_JOB_ID_LENGTH} characters of well-formed UTF-16 without control characters, never ${RESERVED_JOB_IDS.map((name) => `"${name}"`).join(' or ')}`;
 
 /** An id as it appears in an error message: quoted, shortened, anything but printable ASCII escaped. */
 export function showId(id: unknown): string {
@@ -151,23 +143,13 @@ function comesAfter(entry: Entry, position: Position): boolean {
  * order), not an offset, so jobs created meanwhile don't shift later pages.
  */
 function encodeCursor(entry: Entry): string {
-  return btoa(`${entry.createdMs}:${entry.seq}`).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return encodeCursorToken(`${entry.createdMs}:${entry.seq}`);
 }
 
 function decodeCursor(cursor: string): Position {
-  let text = '';
-  try {
-    if (/^[A-Za-z0-9_-]+$/.test(cursor)) text = atob(cursor.replace(/-/g, '+').replace(/_/g, '/'));
-  } catch {
-    // Not base64: reported as a bad cursor below.
-  }
-  const match = /^(-?\d+):(\d+)$/.exec(text);
+  const match = /^(-?\d+):(\d+)$/.exec(decodeCursorToken(cursor) ?? '');
   if (!match) throw badRequest('Malformed cursor');
   return { createdMs: Number(match[1]), seq: Number(match[2]) };
-}
-
-function abortError(): DOMException {
-  return new DOMException('The operation was aborted.', 'AbortError');
 }
 
 /**
@@ -263,12 +245,10 @@ export function createStoreMethods(context: StoreContext): MemoryStoreMethods {
   function list(filter?: JobFilter, o?: MemoryRequestOptions): Promise<JobPage> {
     return answer('list', [filter, o], o?.signal, () => {
       const { status, meta, cursor, limit = DEFAULT_LIST_LIMIT } = filter ?? {};
-      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
-        throw badRequest(`limit must be an integer from 1 to ${MAX_LIST_LIMIT}`);
-      }
+      if (!isValidListLimit(limit)) throw badRequest(LIST_LIMIT_RULE);
       const statuses = status === undefined ? [] : ([] as JobState[]).concat(status);
       for (const state of statuses) {
-        if (!JOB_STATES.includes(state)) throw badRequest(`Unknown status "${String(state)}"`);
+        if (!isJobState(state)) throw badRequest(`Unknown status "${String(state)}"`);
       }
       checkMeta(meta);
       const after = cursor === undefined ? null : decodeCursor(cursor);

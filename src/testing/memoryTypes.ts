@@ -9,7 +9,7 @@ import type {
   JobRequestOptions,
   JobSubscriptionListener,
   PendingCount,
-} from '../core/types';
+} from '../contract/types';
 
 /** One progress step of a scripted job: a fraction, a message, or both. */
 export interface JobSpecStep {

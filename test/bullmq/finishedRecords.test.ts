@@ -2,8 +2,8 @@
 import { Queue, Worker } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createBullMQJobStore, type BullMQJobStoreOptions } from '../../src/bullmq';
-import { JobNotFoundError } from '../../src/core/errors';
-import type { Job } from '../../src/core/types';
+import { JobNotFoundError } from '../../src/contract/errors';
+import type { Job } from '../../src/contract/types';
 import { startRedis, type TestRedis } from '../support/redis';
 
 /**

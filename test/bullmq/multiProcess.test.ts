@@ -6,9 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createFetchJobClient, type FetchJobClient } from '../../src/core/createFetchJobClient';
-import { JobNotFoundError } from '../../src/core/errors';
-import { isTerminal } from '../../src/core/isTerminal';
-import type { Job, JobState } from '../../src/core/types';
+import { JobNotFoundError } from '../../src/contract/errors';
+import { isTerminal } from '../../src/contract/states';
+import type { Job, JobState } from '../../src/contract/types';
 import { startRedis, type TestRedis } from '../support/redis';
 import { readEvents } from '../support/sse';
 

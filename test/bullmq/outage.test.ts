@@ -3,8 +3,8 @@ import { Queue, Worker, type Job as BullJob } from 'bullmq';
 import IORedis from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createBullMQJobStore, type BullMQJobStore } from '../../src/bullmq';
-import { JobTransportError } from '../../src/core/errors';
-import type { Job } from '../../src/core/types';
+import { JobTransportError } from '../../src/contract/errors';
+import type { Job } from '../../src/contract/types';
 import { createJobHandler } from '../../src/server';
 import { startRedis, type TestRedis } from '../support/redis';
 

@@ -4,7 +4,7 @@ import type { ReactNode } from 'react';
 import { renderToString } from 'react-dom/server';
 import { JobProgress } from '../../src/components/JobProgress';
 import { defaultJobProgressLabels } from '../../src/components/progressLabels';
-import type { Job, JobClient } from '../../src/core/types';
+import type { Job, JobClient } from '../../src/contract/types';
 import { JobClientProvider } from '../../src/react/JobClientProvider';
 import { jobKeys } from '../../src/react/jobKeys';
 import { useJobStatus } from '../../src/react/useJobStatus';

@@ -2,7 +2,7 @@ import { act, screen } from '@testing-library/react';
 import { createRef } from 'react';
 import type { ReactNode } from 'react';
 import { PendingJobsBadge } from '../../src/components/PendingJobsBadge';
-import type { JobClient } from '../../src/core/types';
+import type { JobClient } from '../../src/contract/types';
 import { createMemoryJobBackend } from '../../src/testing/createMemoryJobBackend';
 import { advance, renderWithJobs } from '../helpers';
 

@@ -4,7 +4,7 @@ import { JobList } from '../../src/components/JobList';
 import { JobProgress } from '../../src/components/JobProgress';
 import { JobStatus } from '../../src/components/JobStatus';
 import { PendingJobsBadge } from '../../src/components/PendingJobsBadge';
-import type { Job } from '../../src/core/types';
+import type { Job } from '../../src/contract/types';
 import { JobClientProvider } from '../../src/react/JobClientProvider';
 import { jobKeys } from '../../src/react/jobKeys';
 import { createMemoryJobBackend } from '../../src/testing/createMemoryJobBackend';

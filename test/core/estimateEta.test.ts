@@ -1,6 +1,6 @@
 import { createEtaEstimator } from '../../src/core/estimateEta';
 import type { EtaEstimate } from '../../src/core/estimateEta';
-import type { Job, JobState } from '../../src/core/types';
+import type { Job, JobState } from '../../src/contract/types';
 
 const START = Date.UTC(2026, 0, 1, 12, 0, 0);
 const iso = (ms: number) => new Date(ms).toISOString();

@@ -1,6 +1,6 @@
 // @vitest-environment node
 import fc from 'fast-check';
-import { compareEventIds, isEventId } from '../../src/core/restContract';
+import { compareEventIds, isEventId } from '../../src/contract/eventIds';
 
 /**
  * Event-stream positions (`Last-Event-ID`): an `updatedAt` in ms, or a change-log position

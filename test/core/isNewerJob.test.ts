@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isNewerJob } from '../../src/core/mergeJob';
-import type { Job } from '../../src/core/types';
+import { isNewerJob } from '../../src/contract/ordering';
+import type { Job } from '../../src/contract/types';
 
 const T = '2030-01-01T00:00:00.000Z';
 const LATER = '2030-01-01T00:00:01.000Z';

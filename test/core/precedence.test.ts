@@ -1,5 +1,5 @@
 import { createJobWatcher, JobTransportError, type JobClient, type JobWatcherEnvironment } from '../../src/core';
-import { MAX_RETRY_AFTER_MS } from '../../src/core/retryAfter';
+import { MAX_RETRY_AFTER_MS } from '../../src/contract/retryAfter';
 import { createMemoryJobBackend, type MemoryJobBackend } from '../../src/testing';
 
 /** The backend as a polling client (no push). */

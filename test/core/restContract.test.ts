@@ -1,12 +1,8 @@
 // @vitest-environment node
 import fc from 'fast-check';
-import {
-  heartbeatAnnouncement,
-  isValidJobId,
-  jobRequestTarget,
-  MAX_JOB_ID_LENGTH,
-  parseHeartbeatAnnouncement,
-} from '../../src/core/restContract';
+import { heartbeatAnnouncement, parseHeartbeatAnnouncement } from '../../src/contract/heartbeat';
+import { isValidJobId, MAX_JOB_ID_LENGTH } from '../../src/contract/ids';
+import { jobRequestTarget } from '../../src/contract/routes';
 
 /** Whether `s` is well-formed UTF-16 (every surrogate in a pair), computed code unit by code unit. */
 function wellFormed(s: string): boolean {

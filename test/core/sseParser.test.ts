@@ -1,7 +1,7 @@
 // @vitest-environment node
 import { createParser } from 'eventsource-parser';
 import fc from 'fast-check';
-import { JobProtocolError } from '../../src/core/errors';
+import { JobProtocolError } from '../../src/contract/errors';
 import { createSseParser, MAX_EVENT_STREAM_LINE_LENGTH, type SseEvent } from '../../src/core/sseParser';
 
 /**

@@ -1,9 +1,9 @@
 // @vitest-environment node
 import fc from 'fast-check';
-import { JOB_STATES } from '../../src/core/isTerminal';
-import { parseJob, parseJobBatch, parseJobPage, parsePendingCount } from '../../src/core/parseJob';
-import { formatIdList } from '../../src/core/restContract';
-import type { Job } from '../../src/core/types';
+import { JOB_STATES } from '../../src/contract/states';
+import { parseJob, parseJobBatch, parseJobPage, parsePendingCount } from '../../src/contract/parseJob';
+import { formatIdList } from '../../src/contract/ids';
+import type { Job } from '../../src/contract/types';
 import { createJobHandler, type JobHandlerOptions } from '../../src/server';
 import { createMemoryJobBackend } from '../../src/testing';
 

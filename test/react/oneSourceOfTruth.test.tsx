@@ -9,7 +9,7 @@ import { act, render, renderHook } from '@testing-library/react';
 import { QueryClient } from '@tanstack/react-query';
 import { StrictMode, Suspense, startTransition, use, useState, type ReactNode } from 'react';
 import type { JobWatcher } from '../../src/core/createJobWatcher';
-import * as parseJobModule from '../../src/core/parseJob';
+import * as parseJobModule from '../../src/contract/parseJob';
 import type { JobClient } from '../../src/core';
 import { JobClientProvider, useJobContext } from '../../src/react/JobClientProvider';
 import { jobKeys } from '../../src/react/jobKeys';
@@ -20,8 +20,8 @@ import { useTrackedJobs, type JobIdStorage } from '../../src/react/useTrackedJob
 import { createMemoryJobBackend, type MemoryJobBackend } from '../../src/testing';
 import { advance, makeJob, setVisibility, testQueryClient } from '../helpers';
 
-vi.mock('../../src/core/parseJob', async (importOriginal) => {
-  const original = await importOriginal<typeof import('../../src/core/parseJob')>();
+vi.mock('../../src/contract/parseJob', async (importOriginal) => {
+  const original = await importOriginal<typeof import('../../src/contract/parseJob')>();
   return { ...original, parseJob: vi.fn(original.parseJob) };
 });
 const parseJobSpy = vi.mocked(parseJobModule.parseJob);

@@ -2,7 +2,7 @@ import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { act, render, screen } from '@testing-library/react';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createJobKeys, JobClientProvider, jobKeys, jobStatusQueryOptions, JobStatus, usePendingJobsCount } from '../../src';
-import type { Job } from '../../src/core/types';
+import type { Job } from '../../src/contract/types';
 import { createMemoryJobBackend } from '../../src/testing';
 
 beforeEach(() => {

@@ -1,8 +1,8 @@
 // @vitest-environment node
-import { JobUnauthorizedError } from '../../src/core/errors';
-import { isNewerJob } from '../../src/core/mergeJob';
-import { formatIdList } from '../../src/core/restContract';
-import type { Job, JobRequestOptions, JobStoreRequestOptions, JobSubscriptionListener } from '../../src/core/types';
+import { JobUnauthorizedError } from '../../src/contract/errors';
+import { isNewerJob } from '../../src/contract/ordering';
+import { formatIdList } from '../../src/contract/ids';
+import type { Job, JobRequestOptions, JobStoreRequestOptions, JobSubscriptionListener } from '../../src/contract/types';
 import { createJobHandler, type JobHandlerOptions, type JobStore } from '../../src/server';
 import { createMemoryJobBackend, type JobSpec, type MemoryJobBackend } from '../../src/testing';
 import { readEvents } from '../support/sse';

@@ -1,7 +1,7 @@
 // @vitest-environment node
-import { JobProtocolError, JobRequestError, JobUnauthorizedError } from '../../src/core/errors';
-import { formatIdList } from '../../src/core/restContract';
-import type { Job } from '../../src/core/types';
+import { JobProtocolError, JobRequestError, JobUnauthorizedError } from '../../src/contract/errors';
+import { formatIdList } from '../../src/contract/ids';
+import type { Job } from '../../src/contract/types';
 import { createJobHandler, type JobHandlerOptions, type JobStore } from '../../src/server';
 import { createMemoryJobBackend, type MemoryJobBackend } from '../../src/testing';
 

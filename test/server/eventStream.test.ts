@@ -1,7 +1,7 @@
 // @vitest-environment node
-import { JobNotFoundError, JobProtocolError } from '../../src/core/errors';
-import { formatIdList } from '../../src/core/restContract';
-import type { Job, JobBatch, JobSubscriptionListener } from '../../src/core/types';
+import { JobNotFoundError, JobProtocolError } from '../../src/contract/errors';
+import { formatIdList } from '../../src/contract/ids';
+import type { Job, JobBatch, JobSubscriptionListener } from '../../src/contract/types';
 import { createJobHandler, type JobHandlerOptions, type JobStore } from '../../src/server';
 import { createMemoryJobBackend, type MemoryJobBackend } from '../../src/testing';
 import { readEvents } from '../support/sse';

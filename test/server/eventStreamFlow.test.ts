@@ -1,6 +1,7 @@
 // @vitest-environment node
-import { formatIdList, HEARTBEAT_INTERVAL_MS } from '../../src/core/restContract';
-import type { Job, JobStore } from '../../src/core/types';
+import { formatIdList } from '../../src/contract/ids';
+import { HEARTBEAT_INTERVAL_MS } from '../../src/contract/heartbeat';
+import type { Job, JobStore } from '../../src/contract/types';
 import { createJobHandler, type JobHandlerOptions } from '../../src/server';
 import { MAX_EVENT_STREAM_BUFFER_BYTES } from '../../src/server/openJobEventStream';
 import { createMemoryJobBackend, type MemoryJobBackend } from '../../src/testing';

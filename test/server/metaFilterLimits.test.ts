@@ -1,6 +1,6 @@
 // @vitest-environment node
-import { MAX_META_FILTER_LENGTH, MAX_META_FILTERS } from '../../src/core/restContract';
-import type { JobStore } from '../../src/core/types';
+import { MAX_META_FILTER_LENGTH, MAX_META_FILTERS } from '../../src/contract/meta';
+import type { JobStore } from '../../src/contract/types';
 import { createJobHandler, type JobHandlerOptions } from '../../src/server';
 
 // Every store matches each job against each meta filter: uncapped, 1,278 filters

@@ -1,7 +1,7 @@
 // @vitest-environment node
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
-import type { JobStore } from '../../src/core/types';
+import type { JobStore } from '../../src/contract/types';
 import { createJobHandler } from '../../src/server';
 import { toNodeListener, type FetchHandler, type NodeListenerOptions } from '../../src/server/node';
 import { createMemoryJobBackend, type MemoryJobBackend } from '../../src/testing';

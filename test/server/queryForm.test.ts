@@ -1,6 +1,6 @@
 // @vitest-environment node
-import { jobRequestTarget, type JobAction } from '../../src/core/restContract';
-import type { Job, JobStore } from '../../src/core/types';
+import { jobRequestTarget, type JobAction } from '../../src/contract/routes';
+import type { Job, JobStore } from '../../src/contract/types';
 import { createJobHandler, type JobHandlerOptions } from '../../src/server';
 import { createMemoryJobBackend } from '../../src/testing';
 

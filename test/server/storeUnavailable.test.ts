@@ -1,6 +1,6 @@
 // @vitest-environment node
-import { JobTransportError } from '../../src/core/errors';
-import type { Job, JobStore } from '../../src/core/types';
+import { JobTransportError } from '../../src/contract/errors';
+import type { Job, JobStore } from '../../src/contract/types';
 import { createJobHandler, type JobHandlerOptions } from '../../src/server';
 import { readEvents } from '../support/sse';
 

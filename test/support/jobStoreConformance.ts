@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { JobNotFoundError, JobRequestError } from '../../src/core/errors';
-import { parseJob } from '../../src/core/parseJob';
-import { isValidJobId, MAX_JOB_ID_LENGTH } from '../../src/core/restContract';
-import type { Job, JobFilter, JobStore } from '../../src/core/types';
+import { JobNotFoundError, JobRequestError } from '../../src/contract/errors';
+import { parseJob } from '../../src/contract/parseJob';
+import { isValidJobId, MAX_JOB_ID_LENGTH } from '../../src/contract/ids';
+import type { Job, JobFilter, JobStore } from '../../src/contract/types';
 
 /**
  * Moves jobs of the store under test. Asynchronous, so a store backed by a

@@ -1,4 +1,4 @@
-import type { Job } from '../../src/core/types';
+import type { Job } from '../../src/contract/types';
 
 /** One SSE block: its fields, and its comment lines. */
 export interface SseBlock {

@@ -1,6 +1,6 @@
-import { JobNotFoundError, JobProtocolError, JobRequestError } from '../../src/core/errors';
-import { parseJob } from '../../src/core/parseJob';
-import type { Job } from '../../src/core/types';
+import { JobNotFoundError, JobProtocolError, JobRequestError } from '../../src/contract/errors';
+import { parseJob } from '../../src/contract/parseJob';
+import type { Job } from '../../src/contract/types';
 import { createMemoryJobBackend } from '../../src/testing';
 
 const T0 = Date.parse('2030-01-01T00:00:00.000Z');

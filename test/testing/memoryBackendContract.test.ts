@@ -1,8 +1,9 @@
 // @vitest-environment node
 import fc from 'fast-check';
-import { JobNotFoundError, JobRequestError } from '../../src/core/errors';
-import { isValidJobId, MAX_META_FILTER_LENGTH, MAX_META_FILTERS } from '../../src/core/restContract';
-import type { Job } from '../../src/core/types';
+import { JobNotFoundError, JobRequestError } from '../../src/contract/errors';
+import { isValidJobId } from '../../src/contract/ids';
+import { MAX_META_FILTER_LENGTH, MAX_META_FILTERS } from '../../src/contract/meta';
+import type { Job } from '../../src/contract/types';
 import { createJobHandler } from '../../src/server';
 import { createMemoryJobBackend } from '../../src/testing';
 import { fcParams } from '../properties/support';
