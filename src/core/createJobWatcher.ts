@@ -63,7 +63,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
   const { publish, settle } = snapshots;
   const { accept, show, answered } = createMerge(cache, settle, options);
   const entries = createEntries(cache, snapshots.idle);
-  const { plan, ...clock } = createScheduler(entries.values, heldUntil, onDue);
+  const { plan, ...clock } = createScheduler(entries.all, heldUntil, onDue);
   const readNow = createReader<Entry>(getClient, Math.max(1, options.maxBatchSize ?? MAX_IDS_PER_REQUEST), onRound);
   const push = createPush<Entry>(
     getClient,
@@ -212,7 +212,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
 
   function onEnvironmentChange(): void {
     const resumed = activity.resumed();
-    for (const entry of entries.values()) {
+    for (const entry of entries.all.values()) {
       if (!isWatched(entry) || entry.fatal || isTerminal(entry.job)) continue;
       if (!paused(entry) && (resumed || entry.missedPoll)) {
         // Back to visible or online: one immediate refresh, all jobs in one round.
@@ -284,7 +284,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
         entries.drop(entry);
       };
     },
-    getSnapshot: (id) => entries.find(id)?.snapshot ?? snapshots.idle(cache.get(id)),
+    getSnapshot: (id) => entries.all.get(id)?.snapshot ?? snapshots.idle(cache.get(id)),
     refresh(id) {
       const entry = entries.get(id);
       if (isTerminal(entry.job)) return Promise.resolve();
@@ -304,7 +304,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
       return done;
     },
     ingest(job) {
-      const entry = entries.find(job.id);
+      const entry = entries.all.get(job.id);
       // Nobody watches it yet: kept for whoever asks later, fresh for a watch right after.
       if (!entry) return entries.offer(job);
       if (!accept(entry, job)) {
@@ -344,7 +344,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
       activity.setHiddenPollInterval(interval);
       // Re-plan every watched job under the new rule, then read at once what a pause held back.
       // (An entry still starting is left alone: its start plans its first read and push.)
-      for (const entry of entries.values()) {
+      for (const entry of entries.all.values()) {
         if (!entry.read && !entry.starting && isWatched(entry)) schedule(entry);
       }
       onEnvironmentChange();

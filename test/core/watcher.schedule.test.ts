@@ -10,7 +10,7 @@ function setup(n = 3, heldUntil = () => -Infinity) {
   const jobs: Job[] = Array.from({ length: n }, (_, i) => ({ id: `j${i}`, dueAt: null, group: null }));
   const rounds: Array<[number, string[]]> = [];
   const scheduler = createScheduler<Job>(
-    () => jobs.values(),
+    jobs,
     () => heldUntil(),
     (due) => {
       rounds.push([Date.now(), due.map((j) => j.id)]);

@@ -57,6 +57,9 @@ describe('watcher snapshots: settle', () => {
 });
 
 describe('watcher merge', () => {
+  beforeEach(() => vi.useFakeTimers({ now: 1000 }));
+  afterEach(() => vi.useRealTimers());
+
   it('accepts only a newer, different job; stores it; tells a status change and settles a watched terminal job', () => {
     const cache = mapCache();
     const settle = vi.fn();
@@ -67,7 +70,7 @@ describe('watcher merge', () => {
     const v1 = makeJob({ id: 'a', status: 'processing', version: 1 });
     expect(merge.accept(e, v1)).toBe(true);
     expect(cache.get('a')).toBe(v1);
-    expect(e.freshAt).toBe(Date.now());
+    expect(e.freshAt).toBe(1000);
     expect(onJobStatusChange).toHaveBeenLastCalledWith(v1, undefined);
     expect(merge.accept(e, { ...v1 })).toBe(false);
     expect(merge.accept(e, makeJob({ id: 'a', status: 'pending', version: 0 }))).toBe(false);
@@ -127,10 +130,10 @@ describe('watcher entries', () => {
     expect(entries.get('a')).toBe(e);
     e.listeners.add(() => {});
     entries.drop(e);
-    expect(entries.find('a')).toBe(e);
+    expect(entries.all.get('a')).toBe(e);
     e.listeners.clear();
     entries.drop(e);
-    expect(entries.find('a')).toBeUndefined();
+    expect(entries.all.get('a')).toBeUndefined();
     expect(entries.get('a').freshAt).toBeNull();
     vi.useRealTimers();
   });

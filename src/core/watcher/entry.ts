@@ -44,10 +44,8 @@ export interface Entry extends Planned, Readable, Pushable, Failing, Published {
 export interface Entries {
   /** The entry of `id`, created (from the cache) when there is none. */
   get(id: string): Entry;
-  /** The entry of `id`, if there is one. */
-  find(id: string): Entry | undefined;
-  /** Every entry, oldest first. */
-  values(): IterableIterator<Entry>;
+  /** Every entry by id, oldest first. */
+  readonly all: ReadonlyMap<string, Entry>;
   /** Forgets the entry when nothing watches, listens to, reads or waits for it. */
   drop(entry: Entry): void;
   /** Keeps a job nobody watches in the cache (if newer), remembered as fresh for a watch right after. */
@@ -70,8 +68,7 @@ export function createEntries(cache: JobCache, idle: (job: Job | undefined) => J
       }
       return entry;
     },
-    find: (id) => entries.get(id),
-    values: () => entries.values(),
+    all: entries,
     drop(entry) {
       if (!entry.registrations.size && !entry.listeners.size && !entry.read && !entry.waiters.length) entries.delete(entry.id);
     },

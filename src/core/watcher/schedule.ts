@@ -31,12 +31,12 @@ export interface Scheduler<E extends Planned> {
  * Creates the scheduler of one watcher (it starts no timer until a read is
  * planned). Times are on the `Date.Date.now()` clock.
  *
- * @param entries Every job that may be planned, in the order due reads are handed to `onDue`.
+ * @param entries Every job that may be planned (e.g. a Map of them), in the order due reads are handed to `onDue`.
  * @param heldUntil No read is planned before this time: the `Retry-After` hold (see `Backoff.heldUntil`).
  * @param onDue The timer fired: these jobs are due now (within {@link COALESCE_MS}), in `entries` order.
  */
 export function createScheduler<E extends Planned>(
-  entries: () => Iterable<E>,
+  entries: { values(): Iterable<E> },
   heldUntil: () => number,
   onDue: (due: E[]) => void,
 ): Scheduler<E> {
@@ -51,7 +51,7 @@ export function createScheduler<E extends Planned>(
   /** The earliest planned read at or after `from`. */
   function soonest(from: number): number {
     let earliest = Infinity;
-    for (const e of entries()) if (e.dueAt !== null && e.dueAt >= from && e.dueAt < earliest) earliest = e.dueAt;
+    for (const e of entries.values()) if (e.dueAt !== null && e.dueAt >= from && e.dueAt < earliest) earliest = e.dueAt;
     return earliest;
   }
 
@@ -77,7 +77,7 @@ export function createScheduler<E extends Planned>(
         timerAt = Infinity;
         const t = Date.now() + COALESCE_MS;
         const due: E[] = [];
-        for (const e of entries()) if (e.dueAt !== null && e.dueAt <= t) due.push(e);
+        for (const e of entries.values()) if (e.dueAt !== null && e.dueAt <= t) due.push(e);
         onDue(due);
         queue();
       }, timerDelay(earliest - Date.now()));
