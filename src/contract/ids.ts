@@ -3,8 +3,13 @@ export const MAX_JOB_ID_LENGTH = 200;
 /** Path segments that are routes, never job ids. */
 export const RESERVED_JOB_IDS: readonly string[] = Object.freeze(['counts', 'events']);
 
-/** The id rule of {@link isValidJobId} in words, for error messages. */
-export const JOB_ID_RULE = `1 to ${MAX_JOB_ID_LENGTH} characters of well-formed UTF-16 without control characters, never ${RESERVED_JOB_IDS.map((name) => `"${name}"`).join(' or ')}`;
+/**
+ * The id rule of {@link isValidJobId} in words, for error messages. A function,
+ * not a constant: a constant built with calls would be kept in every bundle.
+ */
+export function jobIdRule(): string {
+  return `1 to ${MAX_JOB_ID_LENGTH} characters of well-formed UTF-16 without control characters, never ${RESERVED_JOB_IDS.map((name) => `"${name}"`).join(' or ')}`;
+}
 
 // Control characters (C0, DEL, C1) are never part of an id (nor of a cursor).
 // eslint-disable-next-line no-control-regex

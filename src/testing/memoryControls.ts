@@ -10,7 +10,7 @@ import { isValidJobId } from '../contract/ids';
 import type { Job } from '../contract/types';
 import { iso, toMs, type BackendClock } from './memoryClock';
 import { completedPatch, finishedPatch, toScript } from './memoryScripts';
-import { JOB_ID_RULE } from '../contract/ids';
+import {  jobIdRule } from '../contract/ids';
 import { copy, showId, type Entry, type JobTable } from './memoryStore';
 import type { JobSpec, MemoryJobBackend, MemoryJobSeed } from './memoryTypes';
 
@@ -80,7 +80,7 @@ export function createControls({ table, clock, transact }: ControlContext): Memo
   function checkNewId(id: unknown, what: string): void {
     if (typeof id !== 'string') throw new TypeError(`${what} must be a string, got ${typeof id}`);
     if (!isValidJobId(id)) {
-      throw new RangeError(`${what} ${showId(id)} is not a job id the REST contract allows (isValidJobId): ${JOB_ID_RULE}`);
+      throw new RangeError(`${what} ${showId(id)} is not a job id the REST contract allows (isValidJobId): ${jobIdRule()}`);
     }
     if (table.entries.has(id)) throw new JobRequestError(409, 'conflict', `Job "${id}" already exists`);
   }

@@ -6,7 +6,7 @@ import { abortError, JobNotFoundError, JobRequestError } from '../contract/error
 import { isJobState, isTerminal } from '../contract/states';
 import { DEFAULT_LIST_LIMIT, isValidListLimit, LIST_LIMIT_RULE, MAX_IDS_PER_REQUEST } from '../contract/limits';
 import { decodeCursorToken, encodeCursorToken } from '../contract/cursors';
-import { isValidJobId, JOB_ID_RULE } from '../contract/ids';
+import { isValidJobId,  jobIdRule } from '../contract/ids';
 import { matchesMetaFilter, metaFilterProblem } from '../contract/meta';
 import type { Job, JobBatch, JobFilter, JobPage, JobState, PendingCount } from '../contract/types';
 import { iso, later, type BackendClock } from './memoryClock';
@@ -34,7 +34,7 @@ export function showId(id: unknown): string {
  * `JobRequestError(400, 'bad_request')`.
  */
 export function invalidIdError(id: unknown): JobRequestError {
-  return badRequest(`Invalid job id ${showId(id)}: ${JOB_ID_RULE}`);
+  return badRequest(`Invalid job id ${showId(id)}: ${jobIdRule()}`);
 }
 
 /** Throws {@link invalidIdError} unless `isValidJobId(id)`. */
