@@ -47,8 +47,12 @@ export * from './watcher/types';
  * server rendering.
  *
  * This is the facade that wires the units of `./watcher/`: the scheduler
- * (due times, clocks, the timer), the reader (batches in flight), push, the
- * backoff, the page's activity, the snapshots and the entries.
+ * (due times, shared clocks, first reads, the timer), the reader (batches,
+ * reads in flight, answers per job), push (subscriptions, resubscribe
+ * backoff), the backoff (failures, jitter, the `Retry-After` hold), the page's
+ * activity (visibility, connectivity), the snapshots (listeners, settling),
+ * merging (newer jobs only) and the entries; `./watcher/policy` says what a
+ * job's watchers ask for. The facade decides what follows each event.
  */
 export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
   let client = options.client;
