@@ -1,8 +1,8 @@
-import { isFatalJobError } from './errors';
-import { isTerminal } from './isTerminal';
-import { jsonEqual } from './mergeJob';
-import { MAX_IDS_PER_REQUEST } from './restContract';
-import type { Job } from './types';
+import { isFatalJobError } from '../contract/errors';
+import { isTerminal } from '../contract/states';
+import { jsonEqual } from '../contract/ordering';
+import { MAX_IDS_PER_REQUEST } from '../contract/limits';
+import type { Job } from '../contract/types';
 import { createBackoff } from './watcher/backoff';
 import { createEntries, mapCache, type Entry, type Registration } from './watcher/entry';
 import { createActivity } from './watcher/environment';

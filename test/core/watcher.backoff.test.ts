@@ -1,5 +1,5 @@
 import { JobNotFoundError, JobTransportError } from '../../src/core';
-import { MAX_RETRY_AFTER_MS } from '../../src/core/retryAfter';
+import { MAX_RETRY_AFTER_MS } from '../../src/contract/retryAfter';
 import {
   createBackoff,
   jittered,

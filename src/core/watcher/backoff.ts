@@ -1,5 +1,5 @@
-import { JobTransportError } from '../errors';
-import { clampRetryAfter } from '../retryAfter';
+import { JobTransportError } from '../../contract/errors';
+import { clampRetryAfter } from '../../contract/retryAfter';
 
 /** Upper bound of the retry backoff after transient errors, in ms. */
 export const MAX_BACKOFF_MS = 30_000;

@@ -1,5 +1,5 @@
-import { isNewerJob } from '../mergeJob';
-import type { Job } from '../types';
+import { isNewerJob } from '../../contract/ordering';
+import type { Job } from '../../contract/types';
 import type { Failing } from './backoff';
 import type { Pushable } from './push';
 import type { Readable } from './reads';

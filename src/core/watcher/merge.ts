@@ -1,6 +1,6 @@
-import { isTerminal } from '../isTerminal';
-import { isNewerJob, jsonEqual } from '../mergeJob';
-import type { Job } from '../types';
+import { isTerminal } from '../../contract/states';
+import { isNewerJob, jsonEqual } from '../../contract/ordering';
+import type { Job } from '../../contract/types';
 import type { Entry } from './entry';
 import { isWatched } from './policy';
 import type { JobCache, JobWatcherOptions } from './types';

@@ -1,4 +1,4 @@
-import { isTerminal } from '../isTerminal';
+import { isTerminal } from '../../contract/states';
 import type { Entry } from './entry';
 import type { Activity } from './environment';
 import { DEFAULT_POLL_INTERVAL, type WatchConnection, type WatchOptions } from './types';

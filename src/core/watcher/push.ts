@@ -1,6 +1,6 @@
-import { isFatalJobError } from '../errors';
-import { parseJob } from '../parseJob';
-import type { Job, JobClient } from '../types';
+import { isFatalJobError } from '../../contract/errors';
+import { parseJob } from '../../contract/parseJob';
+import type { Job, JobClient } from '../../contract/types';
 import { retryAfterOf, timerDelay, type Backoff } from './backoff';
 
 /** What the push unit keeps on each job it subscribes to. */

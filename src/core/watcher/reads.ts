@@ -1,7 +1,7 @@
-import { JobError, JobNotFoundError, JobProtocolError, JobTransportError } from '../errors';
-import { parseBatchEnvelope, parseJob } from '../parseJob';
-import type { Job, JobClient } from '../types';
-import { isValidJobId } from '../restContract';
+import { JobError, JobNotFoundError, JobProtocolError, JobTransportError } from '../../contract/errors';
+import { parseBatchEnvelope, parseJob } from '../../contract/parseJob';
+import type { Job, JobClient } from '../../contract/types';
+import { isValidJobId } from '../../contract/ids';
 
 /** A batch answer whose envelope is checked but whose jobs are not yet: each job is checked on its own. */
 type RawBatch = ReturnType<typeof parseBatchEnvelope>;

@@ -1,4 +1,4 @@
-import type { Job } from '../types';
+import type { Job } from '../../contract/types';
 import type { JobSnapshot, WatchConnection } from './types';
 
 /** The snapshot of a job nobody watches and nothing holds (and of a hook given no job id). */

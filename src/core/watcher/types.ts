@@ -1,4 +1,4 @@
-import type { Job, JobClient } from '../types';
+import type { Job, JobClient } from '../../contract/types';
 
 /** Default poll interval of a watched job, in ms. */
 export const DEFAULT_POLL_INTERVAL = 2000;
