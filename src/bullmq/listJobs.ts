@@ -2,7 +2,7 @@ import type { Job as BullJob, Queue } from 'bullmq';
 import { JobRequestError } from '../contract/errors';
 import { matchesMetaFilter, metaFilterProblem } from '../contract/meta';
 import { decodeCursorToken, encodeCursorToken } from '../contract/cursors';
-import { DEFAULT_LIST_LIMIT, isValidListLimit, LIST_LIMIT_RULE } from '../contract/limits';
+import { DEFAULT_LIST_LIMIT, listLimitProblem } from '../contract/limits';
 import { isJobState, JOB_STATES } from '../contract/states';
 import type { JobFilter, JobPage, JobState, JobStoreRequestOptions, PendingCount } from '../contract/types';
 import { markerEntry, underCancel, type CancelMarkers } from './cancelMarkers';
@@ -50,7 +50,8 @@ export function checkMetaFilter(meta: Record<string, string> | undefined): void 
 /** Checks a list filter; 400 for a bad limit, status, meta filter or cursor. */
 export function parseListFilter(filter: JobFilter | undefined): ListQuery {
   const { status, meta, cursor, limit = DEFAULT_LIST_LIMIT } = filter ?? {};
-  if (!isValidListLimit(limit)) throw badRequest(LIST_LIMIT_RULE);
+  const limitProblem = listLimitProblem(limit);
+  if (limitProblem) throw badRequest(limitProblem);
   const statuses = status === undefined ? [] : ([] as JobState[]).concat(status);
   for (const state of statuses) {
     if (!isJobState(state)) throw badRequest(`Unknown status "${String(state)}"`);

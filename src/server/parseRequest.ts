@@ -1,5 +1,5 @@
 import { isJobState, JOB_STATES } from '../contract/states';
-import { DEFAULT_LIST_LIMIT, isValidListLimit, LIST_LIMIT_RULE, MAX_IDS_PER_REQUEST } from '../contract/limits';
+import { DEFAULT_LIST_LIMIT, listLimitProblem, MAX_IDS_PER_REQUEST } from '../contract/limits';
 import { isEventId } from '../contract/eventIds';
 import { isValidJobId, MAX_JOB_ID_LENGTH, RESERVED_JOB_IDS } from '../contract/ids';
 import { isValidCursor, MAX_CURSOR_LENGTH } from '../contract/cursors';
@@ -198,7 +198,8 @@ export function parseListFilter(params: Map<string, string>): JobFilter & { limi
   if (rawLimit !== undefined) {
     const text = decodeQueryPart(rawLimit, 'limit');
     const limit = /^[0-9]{1,4}$/.test(text) ? Number(text) : NaN;
-    if (!isValidListLimit(limit)) throw badRequest(LIST_LIMIT_RULE);
+    const problem = listLimitProblem(limit);
+    if (problem) throw badRequest(problem);
     filter.limit = limit;
   }
 

@@ -4,7 +4,7 @@
  */
 import { abortError, JobNotFoundError, JobRequestError } from '../contract/errors';
 import { isJobState, isTerminal } from '../contract/states';
-import { DEFAULT_LIST_LIMIT, isValidListLimit, LIST_LIMIT_RULE, MAX_IDS_PER_REQUEST } from '../contract/limits';
+import { DEFAULT_LIST_LIMIT, listLimitProblem, MAX_IDS_PER_REQUEST } from '../contract/limits';
 import { decodeCursorToken, encodeCursorToken } from '../contract/cursors';
 import { isValidJobId,  jobIdRule } from '../contract/ids';
 import { matchesMetaFilter, metaFilterProblem } from '../contract/meta';
@@ -245,7 +245,8 @@ export function createStoreMethods(context: StoreContext): MemoryStoreMethods {
   function list(filter?: JobFilter, o?: MemoryRequestOptions): Promise<JobPage> {
     return answer('list', [filter, o], o?.signal, () => {
       const { status, meta, cursor, limit = DEFAULT_LIST_LIMIT } = filter ?? {};
-      if (!isValidListLimit(limit)) throw badRequest(LIST_LIMIT_RULE);
+      const limitProblem = listLimitProblem(limit);
+      if (limitProblem) throw badRequest(limitProblem);
       const statuses = status === undefined ? [] : ([] as JobState[]).concat(status);
       for (const state of statuses) {
         if (!isJobState(state)) throw badRequest(`Unknown status "${String(state)}"`);
