@@ -1,2 +1,0 @@
-/** @internal Transitional re-export for the watcher files being split; import `../contract/types` instead. */
-export * from '../contract/types';
