@@ -72,16 +72,15 @@ export function createPush<E extends Pushable>(
     if (wait > 0) return retry(entry, wait);
     let closed = false;
     let unsubscribe: (() => void) | undefined;
+    // Closes once: later calls (the entry's unsubscribe, a late error) do nothing.
     const close = () => {
+      if (closed) return;
       closed = true;
       unsubscribe?.();
     };
-    const unsubscribeOnce = () => {
-      if (!closed) close();
-    };
     const fail = (error: unknown) => {
       if (closed) return;
-      if (entry.unsubscribe === unsubscribeOnce) entry.unsubscribe = null;
+      if (entry.unsubscribe === close) entry.unsubscribe = null;
       close();
       const wasLive = entry.live;
       entry.live = false;
@@ -92,7 +91,7 @@ export function createPush<E extends Pushable>(
       // Back to the normal interval until push recovers.
       onLost(entry, wasLive);
     };
-    entry.unsubscribe = unsubscribeOnce;
+    entry.unsubscribe = close;
     try {
       unsubscribe = client().subscribe!(entry.id, {
         next(raw) {

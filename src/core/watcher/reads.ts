@@ -53,8 +53,8 @@ export function createReader<E extends Readable>(
   onRound: (failed: boolean) => (entry: E, answer: Job | Error) => void,
 ): ReadNow<E> {
   function start(list: E[]): void {
-    const r: Read<E> = { controller: new AbortController(), entries: new Set(list), promise: Promise.resolve() };
-    const signal = r.controller.signal;
+    const controller = new AbortController();
+    const r = { controller, entries: new Set(list) } as Read<E>;
     for (const entry of list) entry.read = r;
     const c = client();
     const ids = list.map((e) => e.id);
@@ -72,7 +72,7 @@ export function createReader<E extends Readable>(
       }
     };
     r.promise = Promise.resolve()
-      .then(() => requestStatuses(c, ids, signal))
+      .then(() => requestStatuses(c, ids, controller.signal))
       .then(
         (batch) => finish(batch, null),
         (error: unknown) => finish(null, error),

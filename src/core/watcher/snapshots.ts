@@ -52,7 +52,7 @@ export function createSnapshots<E extends Published>(
         prev.error === entry.error &&
         prev.fatal === entry.fatal &&
         prev.connection === c &&
-        (prev.optimistic ?? false) === entry.optimistic
+        !prev.optimistic === !entry.optimistic
       ) {
         return;
       }
@@ -61,7 +61,7 @@ export function createSnapshots<E extends Published>(
         error: entry.error,
         fatal: entry.fatal,
         connection: c,
-        ...(entry.optimistic ? { optimistic: true } : {}),
+        ...(entry.optimistic && { optimistic: true as const }),
       });
       for (const listener of [...entry.listeners]) listener();
     },
