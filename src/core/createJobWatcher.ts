@@ -59,7 +59,6 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
   const getClient = () => client;
   const cache = options.cache ?? mapCache();
   const safetyPollInterval = options.safetyPollInterval ?? DEFAULT_SAFETY_POLL_INTERVAL;
-  const now = () => Date.now();
   const activity = createActivity(options.environment, onEnvironmentChange);
   const backoff = createBackoff(options.random ?? Math.random);
   const { heldUntil } = backoff;
@@ -104,7 +103,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
   function schedule(entry: Entry): void {
     const interval = mayRead(entry) && intervalFor(entry);
     if (interval === false) return plan(entry, null);
-    if (entry.failures > 0) return plan(entry, now() + backoff.delay(entry, interval));
+    if (entry.failures > 0) return plan(entry, Date.now() + backoff.delay(entry, interval));
     plan(entry, clock.next(interval), interval);
   }
 
@@ -112,7 +111,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
   function scheduleFirst(entry: Entry): void {
     const interval = entry.live ? false : intervalOf(entry);
     // Just read (a list row, a push): no need to read it again before its interval is up.
-    if (interval !== false && entry.job && entry.freshAt !== null && now() - entry.freshAt < interval) return schedule(entry);
+    if (interval !== false && entry.job && entry.freshAt !== null && Date.now() - entry.freshAt < interval) return schedule(entry);
     plan(entry, clock.first());
   }
 
@@ -168,7 +167,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
       const retrying = failed && !entry.fatal;
       const interval = retrying && intervalFor(entry);
       if (interval !== false) roundDelay ??= backoff.delay(entry, interval);
-      if (retrying && roundDelay !== null && mayRead(entry)) plan(entry, now() + roundDelay);
+      if (retrying && roundDelay !== null && mayRead(entry)) plan(entry, Date.now() + roundDelay);
       else schedule(entry);
       settleWaiters(entry);
       publish(entry);
@@ -180,7 +179,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
   function readSoon(entry: Entry): Promise<void> {
     if (entry.read) return entry.read.promise;
     const done = nextRead(entry);
-    plan(entry, now());
+    plan(entry, Date.now());
     return done;
   }
 
@@ -297,7 +296,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
       // An explicit refresh reads even a job nobody watches (e.g. a disabled hook's refetch).
       if (entry.read) return entry.read.promise;
       const done = nextRead(entry);
-      if (now() < heldUntil()) {
+      if (Date.now() < heldUntil()) {
         // Held back by Retry-After like every other read; then read as asked.
         entry.forced = true;
         plan(entry, heldUntil(), entry.group);
@@ -312,7 +311,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
       // Nobody watches it yet: kept for whoever asks later, fresh for a watch right after.
       if (!entry) return entries.offer(job);
       if (!accept(entry, job)) {
-        if (entry.job && jsonEqual(entry.job, job)) entry.freshAt = now();
+        if (entry.job && jsonEqual(entry.job, job)) entry.freshAt = Date.now();
         return;
       }
       if (isTerminal(job)) stop(entry);

@@ -51,19 +51,11 @@ export function createActivity(environment: JobWatcherEnvironment | null | undef
   let wasActive = true;
   let stop: (() => void) | null = null;
   const env = () => (environment === undefined ? (environment = browserEnvironment()) : environment);
-  const isActive = () => {
-    const e = env();
-    return !e || (e.isOnline() && e.isVisible());
-  };
-  const hidden = (pollsWhenHidden: () => boolean) => {
-    const e = env();
-    return !!e && !e.isVisible() && !pollsWhenHidden();
-  };
+  const isActive = () => !env() || (env()!.isOnline() && env()!.isVisible());
+  const hidden = (pollsWhenHidden: () => boolean) => !!env() && !env()!.isVisible() && !pollsWhenHidden();
   return {
-    paused(pollsWhenHidden) {
-      const e = env();
-      return !!e && (!e.isOnline() || (hiddenPollInterval === false && hidden(pollsWhenHidden)));
-    },
+    paused: (pollsWhenHidden) =>
+      !!env() && (!env()!.isOnline() || (hiddenPollInterval === false && hidden(pollsWhenHidden))),
     slowed: (interval, pollsWhenHidden) =>
       hiddenPollInterval !== false && hidden(pollsWhenHidden) ? Math.max(interval, hiddenPollInterval) : interval,
     resumed() {
