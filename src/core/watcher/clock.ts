@@ -8,40 +8,42 @@ export const COALESCE_MS = 10;
  */
 export const FIRST_READ_WINDOW_MS = 50;
 
-/** The shared poll clocks of one watcher: one per interval, followed by every job polled at it. */
-export interface SharedClocks {
-  /** Follows the clock of `interval`, starting it at `anchor` when nobody follows it yet. */
-  join(interval: number, anchor: number): void;
-  /** Stops following the clock of `interval`; the last member to leave stops the clock. */
-  leave(interval: number): void;
-  /**
-   * When a job polled every `interval`, read at `t`, is due next: one interval
-   * from `t` for the first job of the interval (its clock starts then); for the
-   * others, the clock's next tick at least half an interval away, so jobs
-   * mounted at different moments converge on one round per interval.
-   */
-  next(interval: number, t: number): number;
+/** One shared poll clock: when it started and how many jobs follow it. */
+export interface SharedClock {
+  anchor: number;
+  members: number;
 }
 
-/** Creates the shared clocks of one watcher (no module-level state). */
-export function createSharedClocks(): SharedClocks {
-  const clocks = new Map<number, { anchor: number; members: number }>();
-  return {
-    join(interval, anchor) {
-      const clock = clocks.get(interval);
-      if (clock) clock.members += 1;
-      else clocks.set(interval, { anchor, members: 1 });
-    },
-    leave(interval) {
-      const clock = clocks.get(interval);
-      if (clock && --clock.members <= 0) clocks.delete(interval);
-    },
-    next(interval, t) {
-      const clock = clocks.get(interval);
-      if (!clock || interval === 0) return t + interval;
-      return clock.anchor + Math.ceil((t + interval / 2 - clock.anchor) / interval) * interval;
-    },
-  };
+/**
+ * The shared poll clocks of one watcher, by interval: one per interval,
+ * followed by every job polled at it. Made with `new Map()` by its owner (no
+ * module-level state) and changed only through the functions below.
+ */
+export type SharedClocks = Map<number, SharedClock>;
+
+/** Follows the clock of `interval`, starting it at `anchor` when nobody follows it yet. */
+export function joinClock(clocks: SharedClocks, interval: number, anchor: number): void {
+  const clock = clocks.get(interval);
+  if (clock) clock.members += 1;
+  else clocks.set(interval, { anchor, members: 1 });
+}
+
+/** Stops following the clock of `interval`; the last member to leave stops the clock. */
+export function leaveClock(clocks: SharedClocks, interval: number): void {
+  const clock = clocks.get(interval);
+  if (clock && --clock.members <= 0) clocks.delete(interval);
+}
+
+/**
+ * When a job polled every `interval`, read at `t`, is due next: one interval
+ * from `t` for the first job of the interval (its clock starts then); for the
+ * others, the clock's next tick at least half an interval away, so jobs
+ * mounted at different moments converge on one round per interval.
+ */
+export function nextTick(clocks: SharedClocks, interval: number, t: number): number {
+  const clock = clocks.get(interval);
+  if (!clock || interval === 0) return t + interval;
+  return clock.anchor + Math.ceil((t + interval / 2 - clock.anchor) / interval) * interval;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { timerDelay } from './backoff';
-import { COALESCE_MS, createFirstReadPlanner, createSharedClocks, FIRST_READ_WINDOW_MS } from './clock';
+import { COALESCE_MS, createFirstReadPlanner, FIRST_READ_WINDOW_MS, joinClock, leaveClock, nextTick, type SharedClocks } from './clock';
 
 /** What the scheduler keeps on each job it plans. */
 export interface Planned {
@@ -40,7 +40,7 @@ export function createScheduler<E extends Planned>(
   heldUntil: () => number,
   onDue: (due: E[]) => void,
 ): Scheduler<E> {
-  const clocks = createSharedClocks();
+  const clocks: SharedClocks = new Map();
   const firstReads = createFirstReadPlanner();
   let timer: ReturnType<typeof setTimeout> | null = null;
   let timerAt = Infinity;
@@ -89,9 +89,9 @@ export function createScheduler<E extends Planned>(
       // Retry-After outranks every trigger (a refresh, visible again, back online, a remount).
       if (dueAt !== null && dueAt < heldUntil()) dueAt = heldUntil();
       if (entry.group !== group) {
-        if (entry.group !== null) clocks.leave(entry.group);
+        if (entry.group !== null) leaveClock(clocks, entry.group);
         // A job joins a clock only with a due time on it (`onDue` keeps the group while nothing is planned).
-        if (group !== null) clocks.join(group, dueAt!);
+        if (group !== null) joinClock(clocks, group, dueAt!);
         entry.group = group;
       }
       if ((entry.dueAt === null) !== (dueAt === null)) planned += dueAt === null ? -1 : 1;
@@ -99,7 +99,7 @@ export function createScheduler<E extends Planned>(
       if (planned === 0) disarm();
       else queue();
     },
-    next: (interval) => clocks.next(interval, Date.now()),
+    next: (interval) => nextTick(clocks, interval, Date.now()),
     first() {
       const t = Date.now();
       const s = soonest(t);
