@@ -9,7 +9,8 @@ import { createFinishedRecords, DEFAULT_KEEP_FINISHED_MS, FINISHED_RECORDS } fro
 import { createJobMapping, isTerminalState } from './jobMapping';
 import { createJobReads, type ReadEntry } from './jobReads';
 import { createOwnerIndex } from './ownerIndex';
-import { badRequest, checkMetaFilter, createIndexedLists, createScanLists, parseListFilter } from './listJobs';
+import { badRequest, checkMetaFilter } from '../contract/listFilter';
+import { createIndexedLists, createScanLists, parseListFilter } from './listJobs';
 import { MAX_IDS_PER_REQUEST } from '../contract/limits';
 import { createRedisAccess, DEFAULT_TIMEOUT_MS } from './redisAccess';
 

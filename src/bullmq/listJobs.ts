@@ -1,9 +1,8 @@
 import type { Job as BullJob, Queue } from 'bullmq';
-import { JobRequestError } from '../contract/errors';
-import { matchesMetaFilter, metaFilterProblem } from '../contract/meta';
+import { badRequest, checkListFilter } from '../contract/listFilter';
+import { matchesMetaFilter } from '../contract/meta';
 import { decodeCursorToken, encodeCursorToken } from '../contract/cursors';
-import { DEFAULT_LIST_LIMIT, listLimitProblem } from '../contract/limits';
-import { isJobState, JOB_STATES } from '../contract/states';
+import { JOB_STATES } from '../contract/states';
 import type { JobFilter, JobPage, JobState, JobStoreRequestOptions, PendingCount } from '../contract/types';
 import { markerEntry, underCancel, type CancelMarkers } from './cancelMarkers';
 import { BULL_STATES_OF, compareIds, newestFirst, type BullState, type Entry } from './jobMapping';
@@ -11,7 +10,6 @@ import { isCancelling, type JobReads, type Snapshot } from './jobReads';
 import type { OwnerIndex } from './ownerIndex';
 
 /** A 400 `bad_request`. */
-export const badRequest = (message: string) => new JobRequestError(400, 'bad_request', message);
 
 /** A list cursor: the last entry of a page, by creation time and id. */
 export function encodeCursor(entry: Entry): string {
@@ -38,25 +36,12 @@ export interface ListQuery {
   wanted: readonly JobState[];
   limit: number;
   after: { createdAtMs: number; id: string } | null;
-  meta: Record<string, string> | undefined;
+  meta: Readonly<Record<string, string>> | undefined;
 }
 
-/** 400 for a meta filter the contract does not allow (too many, too long, no key). */
-export function checkMetaFilter(meta: Record<string, string> | undefined): void {
-  const problem = metaFilterProblem(meta);
-  if (problem) throw badRequest(problem);
-}
-
-/** Checks a list filter; 400 for a bad limit, status, meta filter or cursor. */
+/** Checks a list filter (the contract's one rule) and decodes this store's cursor. */
 export function parseListFilter(filter: JobFilter | undefined): ListQuery {
-  const { status, meta, cursor, limit = DEFAULT_LIST_LIMIT } = filter ?? {};
-  const limitProblem = listLimitProblem(limit);
-  if (limitProblem) throw badRequest(limitProblem);
-  const statuses = status === undefined ? [] : ([] as JobState[]).concat(status);
-  for (const state of statuses) {
-    if (!isJobState(state)) throw badRequest(`Unknown status "${String(state)}"`);
-  }
-  checkMetaFilter(meta);
+  const { statuses, limit, meta, cursor } = checkListFilter(filter);
   const after = cursor === undefined ? null : decodeCursor(cursor);
   return { wanted: statuses.length === 0 ? JOB_STATES : statuses, limit, after, meta };
 }

@@ -17,3 +17,4 @@ export * from './eventIds';
 export * from './heartbeat';
 export * from './retryAfter';
 export * from './routes';
+export * from './listFilter';

@@ -3,7 +3,8 @@ import { HEARTBEAT_INTERVAL_MS } from '../contract/heartbeat';
 import type { JobStore } from '../contract/types';
 import { DEFAULT_STORE_TIMEOUT_MS, guardStore } from './guardStore';
 import { isValidCursor, MAX_CURSOR_LENGTH } from '../contract/cursors';
-import { badRequest, errorResponse, jsonResponse, toErrorResponse } from './http';
+import { badRequest } from '../contract/listFilter';
+import { errorResponse, jsonResponse, toErrorResponse } from './http';
 import { EVENT_STREAM_HEADERS, openJobEventStream } from './openJobEventStream';
 import {
   checkParams,

@@ -28,11 +28,6 @@ export function errorResponse(status: number, code: string, message: string, hea
   return jsonResponse(status, body, headers);
 }
 
-/** A 400 `bad_request`, thrown by request validation and turned into an answer by {@link toErrorResponse}. */
-export function badRequest(message: string): JobRequestError {
-  return new JobRequestError(400, 'bad_request', message);
-}
-
 /** What an expected error answers; `null` for an unexpected one (a bug or an outage). */
 export interface ErrorAnswer {
   status: number;

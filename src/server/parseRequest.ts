@@ -5,7 +5,7 @@ import { isValidJobId, MAX_JOB_ID_LENGTH, RESERVED_JOB_IDS } from '../contract/i
 import { isValidCursor, MAX_CURSOR_LENGTH } from '../contract/cursors';
 import { metaFilterProblem } from '../contract/meta';
 import type { JobFilter, JobState } from '../contract/types';
-import { badRequest } from './http';
+import { badRequest } from '../contract/listFilter';
 
 /** A route of the REST contract, before its input is validated. */
 export type JobRoute =

@@ -1,5 +1,5 @@
 import type { JobAction } from '../contract/routes';
-import { badRequest } from './http';
+import { badRequest } from '../contract/listFilter';
 import { checkId, decodeQueryPart, type JobRoute } from './parseRequest';
 
 /** Decodes a query component as form data, or gives it back raw when it is malformed (for a first, lenient look). */

@@ -3,11 +3,12 @@
  * client calls, and the JobStore methods (reads, paging, cancel, retry).
  */
 import { abortError, JobNotFoundError, JobRequestError } from '../contract/errors';
+import { badRequest, checkListFilter, checkMetaFilter } from '../contract/listFilter';
 import { isJobState, isTerminal } from '../contract/states';
-import { DEFAULT_LIST_LIMIT, listLimitProblem, MAX_IDS_PER_REQUEST } from '../contract/limits';
+import { MAX_IDS_PER_REQUEST } from '../contract/limits';
 import { decodeCursorToken, encodeCursorToken } from '../contract/cursors';
-import { isValidJobId,  jobIdRule } from '../contract/ids';
-import { matchesMetaFilter, metaFilterProblem } from '../contract/meta';
+import { isValidJobId, jobIdRule } from '../contract/ids';
+import { matchesMetaFilter } from '../contract/meta';
 import type { Job, JobBatch, JobFilter, JobPage, JobState, PendingCount } from '../contract/types';
 import { iso, later, type BackendClock } from './memoryClock';
 import { copy, type Entry, type Script } from './memoryEntry';
@@ -17,9 +18,6 @@ import type { MemoryBackendCall, MemoryBackendMethod, MemoryJobBackend, MemoryRe
 export { copy, type Entry } from './memoryEntry';
 
 /** A 400 `bad_request`, as the REST contract answers bad input. */
-export function badRequest(message: string): JobRequestError {
-  return new JobRequestError(400, 'bad_request', message);
-}
 
 
 /** An id as it appears in an error message: quoted, shortened, anything but printable ASCII escaped. */
@@ -43,10 +41,6 @@ function checkId(id: unknown): void {
 }
 
 /** Throws a 400 `bad_request` when a meta filter breaks the contract's limits (`metaFilterProblem`). */
-function checkMeta(meta: Readonly<Record<string, string>> | undefined): void {
-  const problem = metaFilterProblem(meta);
-  if (problem !== null) throw badRequest(problem);
-}
 
 /** The jobs of one memory backend, in creation order. */
 export interface JobTable {
@@ -244,14 +238,7 @@ export function createStoreMethods(context: StoreContext): MemoryStoreMethods {
 
   function list(filter?: JobFilter, o?: MemoryRequestOptions): Promise<JobPage> {
     return answer('list', [filter, o], o?.signal, () => {
-      const { status, meta, cursor, limit = DEFAULT_LIST_LIMIT } = filter ?? {};
-      const limitProblem = listLimitProblem(limit);
-      if (limitProblem) throw badRequest(limitProblem);
-      const statuses = status === undefined ? [] : ([] as JobState[]).concat(status);
-      for (const state of statuses) {
-        if (!isJobState(state)) throw badRequest(`Unknown status "${String(state)}"`);
-      }
-      checkMeta(meta);
+      const { statuses, meta, cursor, limit } = checkListFilter(filter);
       const after = cursor === undefined ? null : decodeCursor(cursor);
       const matching = table
         .visible(o?.owner, meta)
@@ -269,7 +256,7 @@ export function createStoreMethods(context: StoreContext): MemoryStoreMethods {
 
   function getPendingCount(filter?: Pick<JobFilter, 'meta'>, o?: MemoryRequestOptions): Promise<PendingCount> {
     return answer('getPendingCount', [filter, o], o?.signal, () => {
-      checkMeta(filter?.meta);
+      checkMetaFilter(filter?.meta);
       const count: PendingCount = { pending: 0, processing: 0 };
       for (const { job } of table.visible(o?.owner, filter?.meta)) {
         if (job.status === 'pending' || job.status === 'processing') count[job.status] += 1;

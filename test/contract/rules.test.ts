@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decodeCursorToken, encodeCursorToken, isValidCursor, MAX_CURSOR_LENGTH } from '../../src/contract/cursors';
-import { abortError, isAbortError, JobProtocolError } from '../../src/contract/errors';
+import { abortError, isAbortError, JobProtocolError, JobRequestError } from '../../src/contract/errors';
+import { checkListFilter } from '../../src/contract/listFilter';
 import { jobIdRule, MAX_JOB_ID_LENGTH } from '../../src/contract/ids';
 import { listLimitProblem, MAX_LIST_LIMIT } from '../../src/contract/limits';
 import { parseJobFor } from '../../src/contract/parseJob';
@@ -71,5 +72,31 @@ describe('src/contract rules defined once', () => {
   it('jobIdRule names the length limit and the reserved route names', () => {
     expect(jobIdRule()).toContain(`1 to ${MAX_JOB_ID_LENGTH} characters`);
     expect(jobIdRule()).toContain('"counts" or "events"');
+  });
+});
+
+describe('checkListFilter (the one list-filter rule every store applies)', () => {
+  it('resolves the default page size and keeps the states in the order given', () => {
+    expect(checkListFilter(undefined)).toEqual({ statuses: [], limit: 20, meta: undefined, cursor: undefined });
+    expect(checkListFilter({ status: ['failed', 'pending'], limit: 5, cursor: 'c' })).toMatchObject({ statuses: ['failed', 'pending'], limit: 5, cursor: 'c' });
+    expect(checkListFilter({ status: 'completed' }).statuses).toEqual(['completed']);
+  });
+
+  it.each([
+    ['limit 0', { limit: 0 }, /limit must be an integer from 1 to 100/],
+    ['limit 101', { limit: 101 }, /limit must be an integer/],
+    ['limit 2.5', { limit: 2.5 }, /limit must be an integer/],
+    ['an unknown status', { status: 'done' as never }, /Unknown status "done"/],
+    ['21 meta filters', { meta: Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`k${i}`, 'v'])) }, /at most 20 meta filters/],
+  ])('refuses %s with JobRequestError 400 bad_request', (_name, filter, message) => {
+    let thrown: unknown;
+    try {
+      checkListFilter(filter);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(JobRequestError);
+    expect(thrown).toMatchObject({ status: 400, code: 'bad_request' });
+    expect((thrown as Error).message).toMatch(message);
   });
 });
