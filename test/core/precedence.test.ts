@@ -1,12 +1,7 @@
-import { createJobWatcher, JobTransportError, type JobClient, type JobWatcherEnvironment } from '../../src/core';
+import { createJobWatcher, JobTransportError, type JobClient } from '../../src/core';
 import { MAX_RETRY_AFTER_MS } from '../../src/contract/retryAfter';
 import { createMemoryJobBackend, type MemoryJobBackend } from '../../src/testing';
-
-/** The backend as a polling client (no push). */
-function pollingClient(backend: MemoryJobBackend): JobClient {
-  const { subscribe: _push, ...rest } = backend;
-  return rest;
-}
+import { page, pollingClient } from './watcher.fakes';
 
 /** Every status read of the backend, as [time, ids]. */
 function reads(backend: MemoryJobBackend): Array<{ at: number; ids: string[] }> {
@@ -29,33 +24,6 @@ function throttledClient(backend: MemoryJobBackend, retryAfterMs: number, times 
     getStatus: (id, o) => gate(() => backend.getStatus(id, o)),
     getStatuses: (ids, o) => gate(() => backend.getStatuses(ids, o)),
   } satisfies JobClient;
-}
-
-/** A page whose visibility and connectivity the test controls. */
-function page() {
-  let visible = true;
-  let online = true;
-  const listeners = new Set<() => void>();
-  const environment: JobWatcherEnvironment = {
-    isVisible: () => visible,
-    isOnline: () => online,
-    subscribe(listener) {
-      listeners.add(listener);
-      return () => void listeners.delete(listener);
-    },
-  };
-  const emit = () => listeners.forEach((l) => l());
-  return {
-    environment,
-    setVisible(value: boolean) {
-      visible = value;
-      emit();
-    },
-    setOnline(value: boolean) {
-      online = value;
-      emit();
-    },
-  };
 }
 
 beforeEach(() => {

@@ -1,4 +1,4 @@
-/** Fakes shared by the watcher-level behaviour tests (test/core/watcher.behaviour*.test.ts). */
+/** Fakes shared by the watcher-level tests (test/core/watcher.behaviour*.test.ts, test/core/precedence.test.ts). */
 import { createJobWatcher, JobTransportError, type JobClient, type JobWatcherEnvironment, type JobWatcherOptions } from '../../src/core';
 import type { MemoryJobBackend } from '../../src/testing';
 
