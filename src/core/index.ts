@@ -60,7 +60,8 @@ export { HEARTBEAT_INTERVAL_MS } from '../contract/heartbeat';
 export { MAX_CURSOR_LENGTH } from '../contract/cursors';
 export { type JobErrorBody } from '../contract/routes';
 export { MAX_EVENT_STREAM_LINE_LENGTH } from './sseParser';
-export { clampRetryAfter, MAX_RETRY_AFTER_MS } from '../contract/retryAfter';
+export { MAX_RETRY_AFTER_MS } from '../contract/retryAfter';
+export { MAX_META_FILTER_LENGTH, MAX_META_FILTERS } from '../contract/meta';
 export {
   createEtaEstimator,
   type EtaEstimate,
