@@ -9,6 +9,7 @@ import type { Job, JobPushInfo } from '../../src/contract/types';
 import { createJobHandler, type JobStore } from '../../src/server';
 import { startRedis, type TestRedis } from '../support/redis';
 import { readEvents } from '../support/sse';
+import { until as untilValue } from '../support/until';
 
 /**
  * `jobwatch/bullmq` beyond the shared conformance suite: the change log behind
@@ -36,15 +37,8 @@ const ALICE = { owner: 'alice' };
 const FAR_FUTURE_MS = 1_000_000_000;
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-async function until<T>(read: () => T | Promise<T>, ok: (value: T) => boolean, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(value)}`);
-    await sleep(20);
-  }
-}
+const until = <T>(read: () => T | Promise<T>, ok: (value: T) => boolean, what: string, timeoutMs = 10_000) =>
+  untilValue(read, ok, what, timeoutMs);
 
 /** A queue with a hand-driven worker (the test decides when a job starts, progresses, ends) and a store. */
 async function fixture(extra: Partial<BullMQJobStoreOptions> = {}, queueOptions: { eventsMaxLen?: number } = {}) {

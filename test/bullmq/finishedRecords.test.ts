@@ -5,6 +5,7 @@ import { createBullMQJobStore, type BullMQJobStoreOptions } from '../../src/bull
 import { JobNotFoundError } from '../../src/contract/errors';
 import type { Job } from '../../src/contract/types';
 import { startRedis, type TestRedis } from '../support/redis';
+import { until as untilValue } from '../support/until';
 
 /**
  * `removeOnComplete: true` / `removeOnFail: true` delete a job the moment it finishes: the
@@ -29,15 +30,8 @@ afterAll(async () => {
   await redis?.stop();
 });
 
-async function until<T>(read: () => T | Promise<T>, ok: (value: T) => boolean, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(value)}`);
-    await sleep(20);
-  }
-}
+const until = <T>(read: () => T | Promise<T>, ok: (value: T) => boolean, what: string, timeoutMs = 10_000) =>
+  untilValue(read, ok, what, timeoutMs);
 
 /** A queue whose jobs are removed as they finish, a worker that runs them, and a store. */
 async function fixture(extra: Partial<BullMQJobStoreOptions> = {}) {

@@ -7,6 +7,7 @@ import { JobTransportError } from '../../src/contract/errors';
 import type { Job } from '../../src/contract/types';
 import { createJobHandler } from '../../src/server';
 import { startRedis, type TestRedis } from '../support/redis';
+import { until as untilValue } from '../support/until';
 
 /**
  * Semantic 15 against a real redis-server that is killed (SIGKILL) or frozen (SIGSTOP) mid-run:
@@ -19,7 +20,6 @@ const TIMEOUT_MS = 1000;
 const SLACK_MS = 1500;
 const ALICE = { owner: 'alice' };
 const FAR_FUTURE_MS = 1_000_000_000;
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 let redis: TestRedis;
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -34,15 +34,8 @@ afterEach(async () => {
   await redis.stop();
 }, 30_000);
 
-async function until<T>(read: () => T | Promise<T>, ok: (value: T) => boolean, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(value)}`);
-    await sleep(50);
-  }
-}
+const until = <T>(read: () => T | Promise<T>, ok: (value: T) => boolean, what: string, timeoutMs = 15_000) =>
+  untilValue(read, ok, what, timeoutMs);
 
 async function fixture() {
   // As the README sets it up: one connection option with maxRetriesPerRequest: null for all.

@@ -4,6 +4,7 @@ import IORedis from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createBullMQJobStore } from '../../src/bullmq';
 import { startRedis, type TestRedis } from '../support/redis';
+import { until as untilValue } from '../support/until';
 
 /**
  * Cost per owner: one owner's counts and first page cost about that owner's jobs, whatever
@@ -17,7 +18,6 @@ const cleanups: (() => Promise<unknown>)[] = [];
 const ALICE = { owner: 'alice' };
 const FAR_FUTURE_MS = 1_000_000_000;
 const OTHERS = 3000;
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 beforeAll(async () => {
   redis = await startRedis();
@@ -48,15 +48,8 @@ async function cost(run: () => Promise<unknown>): Promise<number> {
   return (await commandsRun()) - before - 1;
 }
 
-async function until<T>(read: () => T | Promise<T>, ok: (value: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(value)}`);
-    await sleep(50);
-  }
-}
+const until = <T>(read: () => T | Promise<T>, ok: (value: T) => boolean, what: string, timeoutMs = 20_000) =>
+  untilValue(read, ok, what, timeoutMs);
 
 async function fixture() {
   const connection = { path: redis.socket, maxRetriesPerRequest: null };
