@@ -18,3 +18,4 @@ export * from './heartbeat';
 export * from './retryAfter';
 export * from './routes';
 export * from './listFilter';
+export * from './output';

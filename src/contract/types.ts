@@ -88,6 +88,68 @@ export interface JobRequestOptions {
   signal?: AbortSignal;
 }
 
+/** What kind of output a {@link JobOutputPart} carries. */
+export type JobOutputKind = 'text' | 'log' | 'data' | 'image';
+
+/**
+ * One piece of what a running job has produced so far: tokens of a text, a log
+ * line, a JSON value, or a preview image. Parts of a job are numbered 1, 2, 3…
+ * with no gaps, and are delivered in that order exactly once.
+ */
+export interface JobOutputPart {
+  /** Position in the job's output: 1, 2, 3… per job, no gaps. */
+  seq: number;
+  /** What the part carries. */
+  kind: JobOutputKind;
+  /** Kind `text`: text appended to what came before (e.g. tokens). Kind `log`: one line. */
+  text?: string;
+  /** Kind `data`: a JSON value. */
+  data?: unknown;
+  /** Kind `image`: a preview image, an `http(s):` or `data:image/…` URL only. */
+  url?: string;
+  /** Kind `image`: what the image shows, for people who cannot see it. */
+  alt?: string;
+  /** ISO 8601 time the part was produced. */
+  at: string;
+}
+
+/** A part as a producer hands it to a store: `seq` and `at` are filled in by the store. */
+export type JobOutputInput = Omit<JobOutputPart, 'seq' | 'at'> & { at?: string };
+
+/** One page of a job's output (`GET {base}/{id}/output`). */
+export interface JobOutputPage {
+  /** Parts after the `after` asked for, in `seq` order with no gaps. */
+  parts: JobOutputPart[];
+  /** The job is terminal and this page holds its last part: no more output will come. */
+  done: boolean;
+  /**
+   * The store no longer keeps some parts that were asked for (its history is trimmed):
+   * `parts` then starts after a gap. Absent or `false` when nothing was dropped.
+   */
+  trimmed?: boolean;
+}
+
+/** Options of an output read. */
+export interface JobOutputReadOptions extends JobRequestOptions {
+  /** Only parts with a greater `seq` (default 0: from the start). */
+  after?: number;
+  /** At most this many parts (default and largest: `MAX_OUTPUT_PAGE_PARTS`). */
+  limit?: number;
+}
+
+/** What an output subscription delivers. */
+export interface JobOutputListener {
+  /**
+   * Called with new parts in `seq` order. `info.done` says the job is terminal and
+   * these are its last parts; `info.trimmed` that parts before these were dropped by the store.
+   */
+  next(parts: JobOutputPart[], info?: { done?: boolean; trimmed?: boolean }): void;
+  /** The subscription ended with an error (e.g. `JobNotFoundError`); nothing more is delivered. */
+  error?(error: unknown): void;
+  /** The connection dropped and the client is reconnecting by itself (resuming after the last part). */
+  disconnected?(error: unknown): void;
+}
+
 /** What a store says about a pushed change (see {@link JobStore.changedSince}). */
 export interface JobPushInfo {
   /**
@@ -134,6 +196,13 @@ export interface JobClient {
   retry?(id: string, options?: JobRequestOptions): Promise<Job>;
   /** Optional: pushes every change of a job; returns the unsubscribe function. */
   subscribe?(id: string, listener: JobSubscriptionListener): () => void;
+  /** Optional: reads a job's output after `after` (see {@link JobOutputPage}). Rejects with `JobNotFoundError` when the id is unknown. */
+  readOutput?(id: string, options?: JobOutputReadOptions): Promise<JobOutputPage>;
+  /**
+   * Optional: pushes a job's new output parts, starting after `options.after`; returns the
+   * unsubscribe function. On the fetch client this rides on the one event stream.
+   */
+  subscribeOutput?(id: string, options: { after?: number }, listener: JobOutputListener): () => void;
 }
 
 /** Options every {@link JobStore} method receives: who is asking. */
@@ -163,6 +232,10 @@ export interface JobStore {
   retry?(id: string, options: JobStoreRequestOptions): Promise<Job>;
   /** Optional: pushes every change of a job; without it the handler polls the store for the event stream. */
   subscribe?(id: string, listener: JobSubscriptionListener, options: Pick<JobStoreRequestOptions, 'owner'>): () => void;
+  /** Optional: reads `owner`'s job output after `after`; without it the output route answers 404. Rejects with `JobNotFoundError` for an unknown or another owner's job. */
+  readOutput?(id: string, options: JobStoreRequestOptions & Pick<JobOutputReadOptions, 'after' | 'limit'>): Promise<JobOutputPage>;
+  /** Optional: pushes `owner`'s job output after `options.after`; without it the handler polls `readOutput` for the event stream. */
+  subscribeOutput?(id: string, options: { after?: number; owner: string }, listener: JobOutputListener): () => void;
   /**
    * Optional, with {@link JobStore.changedSince}: the current position of the store's change
    * log, shared by every server instance (e.g. the id of the newest entry of a Redis stream).

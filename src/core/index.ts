@@ -13,7 +13,22 @@ export type {
   JobPushInfo,
   JobSubscriptionListener,
   PendingCount,
+  JobOutputInput,
+  JobOutputKind,
+  JobOutputListener,
+  JobOutputPage,
+  JobOutputPart,
+  JobOutputReadOptions,
 } from '../contract/types';
+export {
+  isSafeOutputUrl,
+  JOB_OUTPUT_KINDS,
+  MAX_OUTPUT_PAGE_PARTS,
+  MAX_OUTPUT_PART_LENGTH,
+  parseOutputPage,
+  parseOutputPart,
+  type JobOutputEvent,
+} from '../contract/output';
 export { isTerminal, JOB_STATES } from '../contract/states';
 export {
   JobError,

@@ -1,0 +1,192 @@
+import { JobProtocolError } from './errors';
+import { badRequest } from './listFilter';
+import type { JobOutputInput, JobOutputKind, JobOutputPage, JobOutputPart } from './types';
+
+/**
+ * The rules of streamed output, defined once: which parts are valid, how big
+ * they may be, which image URLs are shown, and how pages and output events
+ * are read from the wire.
+ */
+
+/** The kinds of output part, in the order the docs list them. */
+export const JOB_OUTPUT_KINDS: readonly JobOutputKind[] = Object.freeze(['text', 'log', 'data', 'image']);
+
+/** Largest part, measured as the length of its JSON text (256 KiB): bigger ones are refused, never cut. */
+export const MAX_OUTPUT_PART_LENGTH = 256 * 1024;
+
+/** Default and largest number of parts in one output page or one `output` event. */
+export const MAX_OUTPUT_PAGE_PARTS = 500;
+
+/** Parts a store keeps per job unless told otherwise; older ones are trimmed (the page says `trimmed`). */
+export const DEFAULT_STORED_OUTPUT_PARTS = 10_000;
+
+/**
+ * Whether `url` may be shown as an image: `http:`/`https:` URLs and `data:image/…`
+ * URLs only (never `javascript:`, `vbscript:`, `file:`, `blob:` or `data:text/html`).
+ */
+export function isSafeOutputUrl(url: unknown): url is string {
+  if (typeof url !== 'string' || url.length === 0) return false;
+  const trimmed = url.trim();
+  if (trimmed !== url) return false;
+  return /^https?:\/\/[^\s]+$/i.test(url) || /^data:image\/[a-z0-9.+-]+[;,]/i.test(url);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function jsonLength(value: unknown): number {
+  try {
+    return JSON.stringify(value)?.length ?? -1;
+  } catch {
+    return -1;
+  }
+}
+
+/**
+ * Why `part` is not a valid part to append (kind, text, url, data and size), as a store
+ * refuses it in a 400 `bad_request`; `null` when it is valid. `seq` and `at` are not
+ * looked at: the store assigns them.
+ */
+export function outputInputProblem(part: unknown): string | null {
+  if (!isPlainObject(part)) return 'an output part must be an object';
+  const { kind, text, url, alt } = part;
+  if (typeof kind !== 'string' || !JOB_OUTPUT_KINDS.includes(kind as JobOutputKind)) {
+    return `kind must be one of ${JOB_OUTPUT_KINDS.join(', ')}`;
+  }
+  if ((kind === 'text' || kind === 'log') && typeof text !== 'string') return `a ${kind} part needs text (a string)`;
+  if (text !== undefined && typeof text !== 'string') return 'text must be a string';
+  if (kind === 'image' && !isSafeOutputUrl(url)) return 'an image part needs an http(s) or data:image URL';
+  if (url !== undefined && kind !== 'image') return 'only image parts have a url';
+  if (alt !== undefined && typeof alt !== 'string') return 'alt must be a string';
+  if (kind === 'data' && !('data' in part)) return 'a data part needs data';
+  const length = jsonLength(part);
+  if (length < 0) return 'an output part must be JSON';
+  if (length > MAX_OUTPUT_PART_LENGTH) return `an output part may be at most ${MAX_OUTPUT_PART_LENGTH} characters of JSON`;
+  return null;
+}
+
+/** Throws a 400 `bad_request` `JobRequestError` when {@link outputInputProblem} finds one; returns the part typed. */
+export function checkOutputInput(part: unknown): JobOutputInput {
+  const problem = outputInputProblem(part);
+  if (problem !== null) throw badRequest(problem);
+  return part as JobOutputInput;
+}
+
+/**
+ * Reads one part from the wire. Throws `JobProtocolError` naming the field (`parts[3].url`)
+ * for a part that breaks the contract: a wrong kind, a non-integer `seq`, a missing `at`,
+ * an unsafe image URL or an over-long part.
+ */
+export function parseOutputPart(value: unknown, where = 'part'): JobOutputPart {
+  if (!isPlainObject(value)) throw new JobProtocolError(where, 'must be an object');
+  const { seq, at } = value;
+  if (!Number.isInteger(seq) || (seq as number) < 1) throw new JobProtocolError(`${where}.seq`, 'must be a positive integer');
+  if (typeof at !== 'string' || Number.isNaN(Date.parse(at))) {
+    throw new JobProtocolError(`${where}.at`, 'must be an ISO 8601 date string');
+  }
+  const problem = outputInputProblem(value);
+  if (problem !== null) {
+    const field = /^(kind|text|url|alt|data)\b/.exec(problem.replace(/^an? (text|log|image|data) part needs /, ''))?.[1];
+    throw new JobProtocolError(field ? `${where}.${field}` : where, problem);
+  }
+  return value as unknown as JobOutputPart;
+}
+
+/**
+ * Reads a list of parts: each valid, `seq` strictly increasing with no gaps (a seq that
+ * goes backwards or repeats is a `JobProtocolError` on `parts[i].seq`).
+ */
+export function parseOutputParts(value: unknown, where = 'parts'): JobOutputPart[] {
+  if (!Array.isArray(value)) throw new JobProtocolError(where, 'must be an array');
+  const parts = value.map((part, i) => parseOutputPart(part, `${where}[${i}]`));
+  for (let i = 1; i < parts.length; i++) {
+    if (parts[i]!.seq !== parts[i - 1]!.seq + 1) {
+      throw new JobProtocolError(`${where}[${i}].seq`, `must follow ${parts[i - 1]!.seq} without a gap`);
+    }
+  }
+  return parts;
+}
+
+/** Reads a {@link JobOutputPage} (`GET {base}/{id}/output`); throws `JobProtocolError` naming the field. */
+export function parseOutputPage(value: unknown): JobOutputPage {
+  if (!isPlainObject(value)) throw new JobProtocolError('', 'an output page must be an object');
+  const parts = parseOutputParts(value.parts);
+  if (typeof value.done !== 'boolean') throw new JobProtocolError('done', 'must be a boolean');
+  if (value.trimmed !== undefined && typeof value.trimmed !== 'boolean') throw new JobProtocolError('trimmed', 'must be a boolean');
+  return value.trimmed ? { parts, done: value.done, trimmed: true } : { parts, done: value.done };
+}
+
+/** The data of an `output` event on the event stream. */
+export interface JobOutputEvent {
+  /** The job the parts belong to. */
+  id: string;
+  /** New parts, in `seq` order with no gaps. */
+  parts: JobOutputPart[];
+  /** The job is terminal and these are its last parts. */
+  done?: boolean;
+  /** Parts before these were dropped by the store. */
+  trimmed?: boolean;
+}
+
+/** Reads the data of an `output` event; throws `JobProtocolError` naming the field. */
+export function parseOutputEvent(value: unknown): JobOutputEvent {
+  if (!isPlainObject(value)) throw new JobProtocolError('', 'an output event must be an object');
+  if (typeof value.id !== 'string' || value.id.length === 0) throw new JobProtocolError('id', 'must be a non-empty string');
+  const event: JobOutputEvent = { id: value.id, parts: parseOutputParts(value.parts) };
+  if (value.done === true) event.done = true;
+  if (value.trimmed === true) event.trimmed = true;
+  return event;
+}
+
+/**
+ * Why `after` is not an acceptable output position (an integer ≥ 0), for a 400
+ * `bad_request`; `null` when it is acceptable.
+ */
+export function outputAfterProblem(after: unknown): string | null {
+  return Number.isSafeInteger(after) && (after as number) >= 0 ? null : 'after must be an integer of 0 or more';
+}
+
+/**
+ * Why `limit` is not an acceptable output page size (1 to {@link MAX_OUTPUT_PAGE_PARTS});
+ * `null` when it is acceptable.
+ */
+export function outputLimitProblem(limit: unknown): string | null {
+  return Number.isInteger(limit) && (limit as number) >= 1 && (limit as number) <= MAX_OUTPUT_PAGE_PARTS
+    ? null
+    : `limit must be an integer from 1 to ${MAX_OUTPUT_PAGE_PARTS}`;
+}
+
+/**
+ * The `output` query value of the event stream: ids whose output the stream should carry,
+ * each optionally with the last part the client has (`a:17` resumes after part 17).
+ * `formatOutputRequest([['a', 17], ['b', 0]])` is `"a:17,b"`; ids are percent-encoded.
+ */
+export function formatOutputRequest(entries: ReadonlyArray<readonly [id: string, after: number]>): string {
+  return entries
+    .map(([id, after]) => (after > 0 ? `${encodeURIComponent(id)}:${after}` : encodeURIComponent(id)))
+    .join(',');
+}
+
+/**
+ * Reads the raw (still percent-encoded) `output` query value, as {@link formatOutputRequest}
+ * writes it and as `ids=` is read; throws a 400 `bad_request` for a malformed entry or
+ * position. Returns `[id, after]` pairs in the order given (ids not yet checked against the id rule).
+ */
+export function parseOutputRequest(value: string): Array<[id: string, after: number]> {
+  if (value === '') return [];
+  return value.split(',').map((entry) => {
+    const colon = entry.lastIndexOf(':');
+    const rawId = colon < 0 ? entry : entry.slice(0, colon);
+    const rawAfter = colon < 0 ? '0' : entry.slice(colon + 1);
+    let id: string;
+    try {
+      id = decodeURIComponent(rawId.replace(/\+/g, '%20'));
+    } catch {
+      throw badRequest('output has malformed percent-encoding');
+    }
+    if (id === '') throw badRequest('output has an empty id');
+    if (!/^[0-9]{1,15}$/.test(rawAfter)) throw badRequest(`output position for "${id}" must be an integer of 0 or more`);
+    return [id, Number(rawAfter)];
+  });
+}
