@@ -46,7 +46,6 @@ export { isNewerJob } from '../contract/ordering';
 export {
   createJobWatcher,
   DEFAULT_POLL_INTERVAL,
-  MAX_BACKOFF_MS,
   type JobCache,
   type JobSnapshot,
   type JobWatcher,
