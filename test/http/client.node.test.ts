@@ -157,7 +157,7 @@ describe('heartbeat announcement over a real node:http server', () => {
   });
 });
 
-describe('the README node:http example', () => {
+describe('the node:http example of the Next.js and node:http guide', () => {
   it('serves the contract under /api/jobs and nothing else', async () => {
     const store: MemoryJobBackend = createMemoryJobBackend();
     const job = store.create({ owner: 'u1' });

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, type TestRedis } from '../support/redis';
 
 /**
- * The README's "Production: BullMQ" example, run as written against a real Redis: the queue
+ * The BullMQ guide's example (stories/guides/bullmq.mdx), run as written against a real Redis: the queue
  * module, the start route, the catch-all job route and the worker from examples/bullmq-*.ts.
  * Only the duration of a worker step is replaced (fast for the first job, endless for the
  * cancelled one).
@@ -144,7 +144,7 @@ function endlessStep(aborted: string[]) {
 
 // ---- the example, end to end --------------------------------------------------------------
 
-describe('README "Production: BullMQ" example (BullMQ on a real Redis)', () => {
+describe('the BullMQ guide example (BullMQ on a real Redis)', () => {
   let jobId = '';
 
   it('POST /api/generations enqueues a job for the signed-in user and answers 202 { jobId }', async () => {
