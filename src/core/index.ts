@@ -88,3 +88,15 @@ export {
   type JobStatusQueryKey,
   type JobStatusQueryOptions,
 } from './jobStatusQueryOptions';
+export {
+  createJobOutputWatcher,
+} from './output/createJobOutputWatcher';
+export type {
+  JobOutputConnection,
+  JobOutputFrameScheduler,
+  JobOutputSnapshot,
+  JobOutputWatcher,
+  JobOutputWatcherOptions,
+  JobOutputWatchHandle,
+  JobOutputWatchOptions,
+} from './output/types';
