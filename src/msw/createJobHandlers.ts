@@ -1,6 +1,6 @@
 import { http, type HttpHandler } from 'msw';
 import { createJobHandler, type JobHandlerOptions } from '../server/createJobHandler';
-import type { JobStore } from '../contract/types';
+import type { JobClient, JobOutputReadOptions, JobStore } from '../contract/types';
 import type { MemoryJobBackend } from '../testing/createMemoryJobBackend';
 
 /** Options of {@link createJobHandlers}. */
@@ -22,10 +22,11 @@ export interface JobHandlersOptions {
   heartbeatMs?: number;
 }
 
-/** A store view of a backend that sees every job, whatever owner the handler passes. */
+/** A store view of a backend that sees every job, whatever owner the handler passes (output too, when the backend keeps it). */
 function everyOwner(backend: MemoryJobBackend | JobStore): JobStore {
   const b = backend as MemoryJobBackend;
-  return {
+  const output = backend as Pick<JobClient, 'readOutput' | 'subscribeOutput'>;
+  const store: JobStore = {
     getStatus: (id, o) => b.getStatus(id, { signal: o.signal }),
     list: (filter, o) => b.list(filter, { signal: o.signal }),
     getPendingCount: (filter, o) => b.getPendingCount(filter, { signal: o.signal }),
@@ -34,6 +35,18 @@ function everyOwner(backend: MemoryJobBackend | JobStore): JobStore {
     retry: b.retry && ((id, o) => b.retry(id, { signal: o.signal })),
     subscribe: b.subscribe && ((id, listener) => b.subscribe(id, listener)),
   };
+  if (typeof output.readOutput === 'function') {
+    store.readOutput = (id, o) => {
+      const read: JobOutputReadOptions = { signal: o.signal };
+      if (o.after !== undefined) read.after = o.after;
+      if (o.limit !== undefined) read.limit = o.limit;
+      return output.readOutput!(id, read);
+    };
+  }
+  if (typeof output.subscribeOutput === 'function') {
+    store.subscribeOutput = (id, o, listener) => output.subscribeOutput!(id, o.after === undefined ? {} : { after: o.after }, listener);
+  }
+  return store;
 }
 
 /**

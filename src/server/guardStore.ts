@@ -59,7 +59,7 @@ export function callWithDeadline<T>(
  * request waiting longer than `timeoutMs` (`Infinity`: no deadline, but an
  * aborted request still stops waiting). Optional methods are present exactly
  * when the store has them, and each call looks the store's method up anew.
- * `subscribe` is synchronous and passes through.
+ * `subscribe` and `subscribeOutput` are synchronous and pass through.
  */
 export function guardStore(store: JobStore, timeoutMs: number): JobStore {
   const guarded: JobStore = {
@@ -80,6 +80,13 @@ export function guardStore(store: JobStore, timeoutMs: number): JobStore {
   }
   if (store.subscribe) {
     guarded.subscribe = (id, listener, options) => store.subscribe!(id, listener, options);
+  }
+  if (store.readOutput) {
+    guarded.readOutput = (id, options) =>
+      callWithDeadline((signal) => store.readOutput!(id, { ...options, signal }), options.signal, timeoutMs, 'readOutput');
+  }
+  if (store.subscribeOutput) {
+    guarded.subscribeOutput = (id, options, listener) => store.subscribeOutput!(id, options, listener);
   }
   if (typeof store.logPosition === 'function' && typeof store.changedSince === 'function') {
     guarded.logPosition = (options: JobRequestOptions) =>

@@ -3,50 +3,14 @@ import { isTerminal } from '../contract/states';
 import { isNewerJob } from '../contract/ordering';
 import { compareEventIds, isEventId } from '../contract/eventIds';
 import { heartbeatAnnouncement } from '../contract/heartbeat';
-import type { Job, JobPushInfo, JobStore } from '../contract/types';
+import type { Job, JobPushInfo } from '../contract/types';
 import { expectedErrorAnswer, linkedAbortController } from './http';
 import { parseJobFor } from '../contract/parseJob';
 import { readJobs } from './readJobs';
+import { createOutputFeeds } from './outputFeeds';
+import { EVENT_STREAM_HEADERS, EVENT_STREAM_RETRY_MS, MAX_EVENT_STREAM_BUFFER_BYTES, type JobEventStreamContext } from './eventStreamContext';
 
-/** What plain `EventSource` clients wait before reconnecting (the SSE `retry:` field), in ms. */
-export const EVENT_STREAM_RETRY_MS = 1000;
-
-/**
- * The most an event stream keeps queued for a client that does not read, in
- * bytes (1 MiB). A client further behind is dropped — the stream ends, its
- * subscriptions go — and reconnects with `Last-Event-ID`, which sends it the
- * latest states: memory stays bounded however many events the store emits.
- * The first chunk (retry and snapshot) is always queued, whatever its size.
- */
-export const MAX_EVENT_STREAM_BUFFER_BYTES = 1024 * 1024;
-
-/**
- * Headers of the event stream. `x-accel-buffering: no` keeps nginx from holding events back.
- * No `connection` header: HTTP/2 forbids it, and HTTP/1.1 keeps the connection alive anyway.
- */
-export const EVENT_STREAM_HEADERS: Readonly<Record<string, string>> = {
-  'content-type': 'text/event-stream; charset=utf-8',
-  'cache-control': 'no-store',
-  'x-accel-buffering': 'no',
-};
-
-/** Everything one event stream needs; ids and owner are already validated and authorized. */
-export interface JobEventStreamContext {
-  store: JobStore;
-  /** Unique, valid ids, in request order. */
-  ids: string[];
-  owner: string;
-  request: Request;
-  /**
-   * From `Last-Event-ID` (already validated): jobs unchanged since it are left out of the
-   * snapshot. An `updatedAt` in ms, or a position of the store's change log.
-   */
-  lastEventId: string | null;
-  heartbeatMs: number;
-  pollIntervalMs: number;
-  /** Reports an unexpected error (the handler's `onError`). */
-  report(error: unknown): void;
-}
+export { EVENT_STREAM_HEADERS, EVENT_STREAM_RETRY_MS, MAX_EVENT_STREAM_BUFFER_BYTES, type JobEventStreamContext } from './eventStreamContext';
 
 interface Watched {
   /** The latest state the client has: sent on this stream, or (Last-Event-ID) on an earlier one. */
@@ -105,14 +69,56 @@ export async function openJobEventStream(context: JobEventStreamContext): Promis
   // which everything has been sent: the `id:` of every event.
   let floor: string | null = null;
   let position: string | null = null;
+  /** Output feeds waiting for the client to read, resolved as the buffer drains (or the stream ends). */
+  const drains: Array<{ bytes: number; resolve: () => void }> = [];
+
+  function queued(): number {
+    // desiredSize is the high-water mark minus the bytes queued (ByteLengthQueuingStrategy below).
+    return controller ? MAX_EVENT_STREAM_BUFFER_BYTES - (controller.desiredSize ?? MAX_EVENT_STREAM_BUFFER_BYTES) : 0;
+  }
+
+  function fits(bytes: number): boolean {
+    const waiting = queued();
+    return waiting <= 0 || waiting + bytes <= MAX_EVENT_STREAM_BUFFER_BYTES;
+  }
+
+  function drained(): void {
+    for (let i = 0; i < drains.length; ) {
+      if (phase !== 'live' || fits(drains[i]!.bytes)) drains.splice(i, 1)[0]!.resolve();
+      else i++;
+    }
+  }
+
+  const outputs = createOutputFeeds({
+    store,
+    owner,
+    signal: reads.signal,
+    pollIntervalMs: context.pollIntervalMs,
+    eventId: () => (log ? logId() : String(highWater)),
+    send: (text) => send(text),
+    room: (bytes) => (phase !== 'live' || fits(bytes) ? Promise.resolve() : new Promise((resolve) => drains.push({ bytes, resolve }))),
+    isOpen: () => phase === 'live',
+    drop: () => end(),
+    fail: (error) => fail(error),
+    missing: (id) => {
+      send(missingEvent(id));
+      if (idle()) end();
+    },
+    settled: () => {
+      if (idle()) end();
+    },
+  });
+
+  /** Nothing is left to send: every job left the stream and every output feed ended. */
+  function idle(): boolean {
+    return watched.size === 0 && outputs.size() === 0;
+  }
 
   function send(text: string): void {
     if (phase !== 'live' || !controller) return;
     try {
       const bytes = encoder.encode(text);
-      // desiredSize is the high-water mark minus the bytes queued (ByteLengthQueuingStrategy below).
-      const queued = MAX_EVENT_STREAM_BUFFER_BYTES - (controller.desiredSize ?? MAX_EVENT_STREAM_BUFFER_BYTES);
-      if (queued > 0 && queued + bytes.byteLength > MAX_EVENT_STREAM_BUFFER_BYTES) {
+      if (!fits(bytes.byteLength)) {
         // The client is too far behind: drop it rather than buffer without bound. It reads what is
         // queued, sees the end and reconnects with the Last-Event-ID of the last event it read.
         end();
@@ -131,6 +137,8 @@ export async function openJobEventStream(context: JobEventStreamContext): Promis
     const wasLive = phase === 'live';
     phase = 'closed';
     for (const id of [...watched.keys()]) leave(id);
+    outputs.stopAll();
+    drained();
     clearInterval(heartbeat);
     clearTimeout(pollTimer);
     reads.abort();
@@ -180,6 +188,7 @@ export async function openJobEventStream(context: JobEventStreamContext): Promis
 
   function missingEvent(id: string): string {
     leave(id);
+    outputs.stop(id);
     return `id: ${log ? logId() : highWater}\nevent: missing\ndata: ${JSON.stringify({ id })}\n\n`;
   }
 
@@ -200,7 +209,7 @@ export async function openJobEventStream(context: JobEventStreamContext): Promis
       return entry !== undefined && isNewerJob(entry.known, job);
     });
     for (const job of fresh.sort(byUpdatedAt)) send(jobEvent(job));
-    if (watched.size === 0) end();
+    if (idle()) end();
   }
 
   function onPush(id: string, value: unknown, info: JobPushInfo | undefined): void {
@@ -231,7 +240,7 @@ export async function openJobEventStream(context: JobEventStreamContext): Promis
       entry.missing = true;
     } else {
       send(missingEvent(id));
-      if (watched.size === 0) end();
+      if (idle()) end();
     }
   }
 
@@ -243,6 +252,8 @@ export async function openJobEventStream(context: JobEventStreamContext): Promis
   async function poll(): Promise<void> {
     pollTimer = undefined;
     const polled = [...watched.keys()];
+    // Only output feeds are left: they read the store themselves.
+    if (polled.length === 0) return;
     let result;
     try {
       result = await readJobs(store, polled, { owner, signal: reads.signal });
@@ -258,12 +269,13 @@ export async function openJobEventStream(context: JobEventStreamContext): Promis
       fail(error);
       return;
     }
-    if (watched.size === 0) end();
-    else if (phase === 'live') schedulePoll();
+    if (idle()) end();
+    else if (phase === 'live' && watched.size > 0) schedulePoll();
   }
 
   request.signal.addEventListener('abort', end, { once: true });
   let initial = '';
+  const missingIds = new Set<string>();
   try {
     for (const id of ids) {
       watched.set(id, { known: undefined, pushed: undefined, pushedAt: null, missing: false, unsubscribe: null });
@@ -341,7 +353,10 @@ export async function openJobEventStream(context: JobEventStreamContext): Promis
         initial += jobEvent(job);
       }
     }
-    for (const id of missing) initial += missingEvent(id);
+    for (const id of missing) {
+      missingIds.add(id);
+      initial += missingEvent(id);
+    }
   } catch (error) {
     end();
     throw error;
@@ -352,6 +367,9 @@ export async function openJobEventStream(context: JobEventStreamContext): Promis
       start(c) {
         controller = c;
       },
+      pull() {
+        drained();
+      },
       cancel() {
         end();
       },
@@ -361,13 +379,16 @@ export async function openJobEventStream(context: JobEventStreamContext): Promis
   phase = 'live';
   // A stream that stays open announces its heartbeat period first, so a client can size its
   // silence timeout; one that ends at once (every id terminal or missing) has no heartbeat.
-  const announce = watched.size > 0 ? `: ${heartbeatAnnouncement(context.heartbeatMs)}\n\n` : '';
+  // Output is carried for the ids the snapshot found (not for a `missing` one).
+  const output = context.output.filter(([id]) => !missingIds.has(id));
+  const announce = watched.size > 0 || output.length > 0 ? `: ${heartbeatAnnouncement(context.heartbeatMs)}\n\n` : '';
   send(`retry: ${EVENT_STREAM_RETRY_MS}\n\n${announce}${initial}`);
-  if (watched.size === 0) {
+  outputs.start(output);
+  if (idle()) {
     end();
-  } else {
+  } else if (phase === 'live') {
     heartbeat = setInterval(() => send(': heartbeat\n\n'), context.heartbeatMs);
-    if (!store.subscribe) schedulePoll();
+    if (!store.subscribe && watched.size > 0) schedulePoll();
   }
   return new Response(stream, { status: 200, headers: EVENT_STREAM_HEADERS });
 }

@@ -6,6 +6,7 @@ import { isValidCursor, MAX_CURSOR_LENGTH } from '../contract/cursors';
 import { metaFilterProblem } from '../contract/meta';
 import type { JobFilter, JobState } from '../contract/types';
 import { badRequest } from '../contract/listFilter';
+import { parseOutputRequest } from '../contract/output';
 
 /** A route of the REST contract, before its input is validated. */
 export type JobRoute =
@@ -15,12 +16,14 @@ export type JobRoute =
   | { kind: 'job'; rawId: string }
   | { kind: 'cancel'; rawId: string }
   | { kind: 'retry'; rawId: string }
+  | { kind: 'output'; rawId: string }
   /**
-   * `{base}?id=…` (GET) or `{base}?id=…&action=cancel|retry` (POST): a per-job request with the
-   * id in the query, the only way `.` and `..` travel. `action` is what the query names, read
-   * leniently before authorization: `null` when absent, `'other'` for anything but cancel/retry.
+   * `{base}?id=…` (GET), `{base}?id=…&action=output` (GET) or `{base}?id=…&action=cancel|retry`
+   * (POST): a per-job request with the id in the query, the only way `.` and `..` travel. `action`
+   * is what the query names, read leniently before authorization: `null` when absent, `'other'`
+   * for anything but cancel/retry/output.
    */
-  | { kind: 'query'; action: 'cancel' | 'retry' | 'other' | null };
+  | { kind: 'query'; action: 'cancel' | 'retry' | 'output' | 'other' | null };
 
 /**
  * Normalizes `basePath`: '' or '/' serve from the root, a trailing slash is
@@ -58,6 +61,7 @@ export function matchRoute(pathname: string, base: string): JobRoute | null {
   if (segments.length === 2 && !RESERVED_JOB_IDS.includes(first)) {
     if (second === 'cancel') return { kind: 'cancel', rawId: first };
     if (second === 'retry') return { kind: 'retry', rawId: first };
+    if (second === 'output') return { kind: 'output', rawId: first };
   }
   return null;
 }
@@ -143,6 +147,27 @@ export function parseIds(raw: string | undefined): string[] {
   }
   if (ids.size > MAX_IDS_PER_REQUEST) throw badRequest(`At most ${MAX_IDS_PER_REQUEST} ids per request, got ${ids.size}`);
   return [...ids];
+}
+
+/**
+ * Parses the event stream's `output=a:17,b` (raw, as `parseOutputRequest` reads it): each id
+ * checked with the id rule and required to be one of `ids`, duplicates refused, at most
+ * {@link MAX_IDS_PER_REQUEST}; all 400 `bad_request`. `[]` when absent.
+ */
+export function parseStreamOutput(raw: string | undefined, ids: string[]): Array<[id: string, after: number]> {
+  if (raw === undefined) return [];
+  if (raw === '') throw badRequest('output must list at least one job id (or be left out)');
+  const entries = parseOutputRequest(raw);
+  if (entries.length > MAX_IDS_PER_REQUEST) throw badRequest(`At most ${MAX_IDS_PER_REQUEST} output ids per request, got ${entries.length}`);
+  const watched = new Set(ids);
+  const seen = new Set<string>();
+  for (const [id] of entries) {
+    checkId(id);
+    if (!watched.has(id)) throw badRequest(`output id "${id}" must also be listed in ids`);
+    if (seen.has(id)) throw badRequest(`output lists "${id}" more than once`);
+    seen.add(id);
+  }
+  return entries;
 }
 
 /** Whether a parameter name is a meta filter (`meta.<key>`). */
