@@ -1,11 +1,23 @@
 import { abortError, JobProtocolError, JobRequestError } from '../contract/errors';
+import { badRequest } from '../contract/listFilter';
+import { outputAfterProblem, outputLimitProblem, parseOutputPage } from '../contract/output';
 import { createEventStreams, DEFAULT_SILENCE_TIMEOUT_MS } from './eventStreams';
 import { createHttpTransport, type FetchJobClientHeaders } from './fetchTransport';
 import { parseJobBatch, parseJobFor, parseJobPage, parsePendingCount } from '../contract/parseJob';
 import { formatIdList, isValidJobId, MAX_JOB_ID_LENGTH } from '../contract/ids';
 import { jobRequestTarget, type JobAction } from '../contract/routes';
 import { MAX_IDS_PER_REQUEST } from '../contract/limits';
-import type { Job, JobBatch, JobClient, JobFilter, JobPage, JobRequestOptions, PendingCount } from '../contract/types';
+import type {
+  Job,
+  JobBatch,
+  JobClient,
+  JobFilter,
+  JobOutputPage,
+  JobOutputReadOptions,
+  JobPage,
+  JobRequestOptions,
+  PendingCount,
+} from '../contract/types';
 
 export type { FetchJobClientHeaders } from './fetchTransport';
 export { parseRetryAfter } from '../contract/retryAfter';
@@ -47,11 +59,21 @@ export interface FetchJobClientOptions {
   silenceTimeoutMs?: number;
 }
 
-/** A {@link JobClient} over HTTP, with `subscribe` sharing one event stream for all jobs. */
+/**
+ * A {@link JobClient} over HTTP, with `subscribe` and `subscribeOutput` sharing
+ * one event stream for all jobs (both absent with `push: false`).
+ */
 export interface FetchJobClient extends JobClient {
   getStatuses(ids: string[], options?: JobRequestOptions): Promise<JobBatch>;
   cancel(id: string, options?: JobRequestOptions): Promise<Job>;
   retry(id: string, options?: JobRequestOptions): Promise<Job>;
+  /**
+   * `GET {base}/{id}/output?after=N&limit=M`: one page of a job's output.
+   * `after` (default 0) and `limit` (1 to `MAX_OUTPUT_PAGE_PARTS`) are checked
+   * before anything is sent (`JobRequestError` 400 `bad_request`); errors as
+   * for `getStatus`.
+   */
+  readOutput(id: string, options?: JobOutputReadOptions): Promise<JobOutputPage>;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -94,6 +116,11 @@ function checkPositive(name: string, value: number | undefined): void {
  * `GET {base}/events?ids=…` stream (one per 100 ids), read with fetch so
  * `headers` apply, reconnecting with backoff and jitter, resuming with
  * `Last-Event-ID` and re-reading the jobs in one batch after a reconnect.
+ *
+ * `subscribeOutput` rides on that same stream (`&output=a:17`): every
+ * reconnect asks for the parts after the last one delivered, each listener
+ * gets each part once in `seq` order (from its own `after`), a gap is filled
+ * with `readOutput`, and `done` ends the subscription once.
  *
  * @example
  * const client = createFetchJobClient({
@@ -155,6 +182,17 @@ export function createFetchJobClient(options: FetchJobClientOptions): FetchJobCl
     return { jobs: answers.flatMap((a) => a.jobs), missing: answers.flatMap((a) => a.missing) };
   }
 
+  /** `GET {base}/{id}/output?after=N&limit=M` (`GET {base}?id=..&action=output&after=N` for a dot-segment id). */
+  async function readOutput(id: string, o: JobOutputReadOptions = {}): Promise<JobOutputPage> {
+    if (!isValidJobId(id)) throw invalidIdError(id);
+    const after = o.after ?? 0;
+    const problem = outputAfterProblem(after) ?? (o.limit === undefined ? null : outputLimitProblem(o.limit));
+    if (problem !== null) throw badRequest(problem);
+    const target = jobRequestTarget(id, 'output');
+    const query = [target.query, `after=${after}`, ...(o.limit === undefined ? [] : [`limit=${o.limit}`])];
+    return request('GET', { path: target.path, query: query.filter(Boolean).join('&') }, parseOutputPage, o.signal, id);
+  }
+
   const client: FetchJobClient = {
     getStatus: (id, o) => perJob(id, undefined, o),
     getStatuses,
@@ -163,15 +201,18 @@ export function createFetchJobClient(options: FetchJobClientOptions): FetchJobCl
       request('GET', { path: '/counts', query: metaQuery(filter.meta).join('&') }, parsePendingCount, o?.signal) as Promise<PendingCount>,
     cancel: (id, o) => perJob(id, 'cancel', o),
     retry: (id, o) => perJob(id, 'retry', o),
+    readOutput,
   };
   if (options.push !== false) {
     const streams = createEventStreams({
       transport,
       resync: (ids) => getStatuses(ids),
+      readOutput: (id, o) => readOutput(id, o),
       silenceTimeoutMs: options.silenceTimeoutMs ?? DEFAULT_SILENCE_TIMEOUT_MS,
       invalidId: (id) => (isValidJobId(id) ? null : invalidIdError(id)),
     });
     client.subscribe = streams.subscribe;
+    client.subscribeOutput = streams.subscribeOutput;
   }
   return client;
 }
