@@ -43,27 +43,43 @@ function jsonLength(value: unknown): number {
   }
 }
 
+/** What is wrong with a part, and in which field (`null`: the part as a whole). */
+interface PartProblem {
+  field: 'kind' | 'text' | 'url' | 'alt' | 'data' | 'at' | null;
+  message: string;
+}
+
+function partProblem(part: unknown): PartProblem | null {
+  if (!isPlainObject(part)) return { field: null, message: 'an output part must be an object' };
+  const { kind, text, url, alt, data, at } = part;
+  if (typeof kind !== 'string' || !JOB_OUTPUT_KINDS.includes(kind as JobOutputKind)) {
+    return { field: 'kind', message: `kind must be one of ${JOB_OUTPUT_KINDS.join(', ')}` };
+  }
+  if ((kind === 'text' || kind === 'log') && typeof text !== 'string') return { field: 'text', message: `a ${kind} part needs text (a string)` };
+  if (text !== undefined && typeof text !== 'string') return { field: 'text', message: 'text must be a string' };
+  if (kind === 'image' && !isSafeOutputUrl(url)) return { field: 'url', message: 'an image part needs an http(s) or data:image URL' };
+  if (url !== undefined && kind !== 'image') return { field: 'url', message: 'only image parts have a url' };
+  if (alt !== undefined && typeof alt !== 'string') return { field: 'alt', message: 'alt must be a string' };
+  // `data: undefined` would vanish on the wire (JSON has no undefined), so it counts as missing.
+  if (kind === 'data' && data === undefined) return { field: 'data', message: 'a data part needs data (a JSON value)' };
+  if (at !== undefined && (typeof at !== 'string' || Number.isNaN(Date.parse(at)))) {
+    return { field: 'at', message: 'at must be an ISO 8601 date string' };
+  }
+  const length = jsonLength(part);
+  if (length < 0) return { field: null, message: 'an output part must be JSON' };
+  if (length > MAX_OUTPUT_PART_LENGTH) {
+    return { field: null, message: `an output part may be at most ${MAX_OUTPUT_PART_LENGTH} characters of JSON` };
+  }
+  return null;
+}
+
 /**
- * Why `part` is not a valid part to append (kind, text, url, data and size), as a store
- * refuses it in a 400 `bad_request`; `null` when it is valid. `seq` and `at` are not
- * looked at: the store assigns them.
+ * Why `part` is not a valid part to append (kind, text, url, alt, data, `at` when given, and
+ * size), as a store refuses it in a 400 `bad_request`; `null` when it is valid. `seq` is not
+ * looked at: the store assigns it.
  */
 export function outputInputProblem(part: unknown): string | null {
-  if (!isPlainObject(part)) return 'an output part must be an object';
-  const { kind, text, url, alt } = part;
-  if (typeof kind !== 'string' || !JOB_OUTPUT_KINDS.includes(kind as JobOutputKind)) {
-    return `kind must be one of ${JOB_OUTPUT_KINDS.join(', ')}`;
-  }
-  if ((kind === 'text' || kind === 'log') && typeof text !== 'string') return `a ${kind} part needs text (a string)`;
-  if (text !== undefined && typeof text !== 'string') return 'text must be a string';
-  if (kind === 'image' && !isSafeOutputUrl(url)) return 'an image part needs an http(s) or data:image URL';
-  if (url !== undefined && kind !== 'image') return 'only image parts have a url';
-  if (alt !== undefined && typeof alt !== 'string') return 'alt must be a string';
-  if (kind === 'data' && !('data' in part)) return 'a data part needs data';
-  const length = jsonLength(part);
-  if (length < 0) return 'an output part must be JSON';
-  if (length > MAX_OUTPUT_PART_LENGTH) return `an output part may be at most ${MAX_OUTPUT_PART_LENGTH} characters of JSON`;
-  return null;
+  return partProblem(part)?.message ?? null;
 }
 
 /** Throws a 400 `bad_request` `JobRequestError` when {@link outputInputProblem} finds one; returns the part typed. */
@@ -85,11 +101,8 @@ export function parseOutputPart(value: unknown, where = 'part'): JobOutputPart {
   if (typeof at !== 'string' || Number.isNaN(Date.parse(at))) {
     throw new JobProtocolError(`${where}.at`, 'must be an ISO 8601 date string');
   }
-  const problem = outputInputProblem(value);
-  if (problem !== null) {
-    const field = /^(kind|text|url|alt|data)\b/.exec(problem.replace(/^an? (text|log|image|data) part needs /, ''))?.[1];
-    throw new JobProtocolError(field ? `${where}.${field}` : where, problem);
-  }
+  const problem = partProblem(value);
+  if (problem !== null) throw new JobProtocolError(problem.field ? `${where}.${problem.field}` : where, problem.message);
   return value as unknown as JobOutputPart;
 }
 
