@@ -2,7 +2,9 @@ import { JobNotFoundError } from '../contract/errors';
 import { isValidJobId } from '../contract/ids';
 import type { JobSubscriptionListener } from '../contract/types';
 import { createBackendClock } from './memoryClock';
+import { DEFAULT_STORED_OUTPUT_PARTS } from '../contract/output';
 import { createControls } from './memoryControls';
+import { createMemoryOutput, type MemoryOutput } from './memoryOutput';
 import { createJobPush, type JobPush } from './memoryPush';
 import { settleScripts } from './memoryScripts';
 import { createJobTable, createStoreMethods, invalidIdError, logCall } from './memoryStore';
@@ -10,12 +12,17 @@ import type { MemoryBackendCall, MemoryBackendMethod, MemoryJobBackend, MemoryJo
 
 export type {
   JobSpec,
+  JobSpecOutput,
+  JobSpecOutputPart,
   JobSpecStep,
+  JobSpecTextOutput,
   MemoryBackendCall,
   MemoryBackendMethod,
   MemoryJobBackend,
   MemoryJobBackendOptions,
   MemoryJobSeed,
+  MemoryOutputReadOptions,
+  MemoryOutputSubscribeOptions,
   MemoryRequestOptions,
 } from './memoryTypes';
 
@@ -33,12 +40,21 @@ export type {
  * const job = backend.create({ queuedMs: 1000, runningMs: 5000, steps: ['Rendering', 'Saving'] });
  * backend.advance(3500); // processing, "Rendering" → "Saving"
  *
+ * Jobs can stream output: `appendOutput(id, part)` by hand, or a script's `output`
+ * (`{ output: { text: 'Once upon a time…' }, runningMs: 4000 }`), read with
+ * `readOutput` and pushed by `subscribeOutput`, as a JobClient and as a JobStore.
+ *
  * The parts live in their own modules: the clock (`memoryClock`), the jobs,
  * owners, paging and JobStore methods (`memoryStore`), scripts
- * (`memoryScripts`), the controls (`memoryControls`) and push (`memoryPush`).
+ * (`memoryScripts`, `memoryOutputScript`), the controls (`memoryControls`), push
+ * (`memoryPush`) and output (`memoryOutput`).
  */
 export function createMemoryJobBackend(options: MemoryJobBackendOptions = {}): MemoryJobBackend {
   const calls: MemoryBackendCall[] = [];
+  const { maxOutputParts = DEFAULT_STORED_OUTPUT_PARTS } = options;
+  if (!Number.isSafeInteger(maxOutputParts) || maxOutputParts < 1) {
+    throw new RangeError(`maxOutputParts must be an integer ≥ 1, got ${String(maxOutputParts)}`);
+  }
   const clock = createBackendClock(options.now);
 
   function latencyOf(method: MemoryBackendMethod): number {
@@ -46,15 +62,26 @@ export function createMemoryJobBackend(options: MemoryJobBackendOptions = {}): M
     return typeof latencyMs === 'function' ? latencyMs(method) : latencyMs;
   }
 
-  // The table reports every change to push; push plays due scripted changes of the table's jobs.
+  // The table reports every change to push; push plays due scripted changes (and output) of the
+  // table's jobs and has the output side deliver new parts on every flush.
   const table = createJobTable((entry, job) => push.record(entry, job));
   const push: JobPush = createJobPush({
     clock,
     entries: () => table.entries.values(),
-    settle: () => settleScripts(table.entries, clock.now(), table.update),
+    settle: () => settleScripts(table.entries, clock.now(), table.update, output.append),
+    flushOutput: () => output.flush(),
   });
   const { transact } = push;
   const store = createStoreMethods({ table, clock, transact, calls, latencyOf });
+  const output: MemoryOutput = createMemoryOutput({
+    table,
+    clock,
+    transact,
+    calls,
+    latencyOf,
+    maxParts: maxOutputParts,
+    reschedule: push.reschedule,
+  });
   const controls = createControls({ table, clock, transact });
 
   function subscribe(id: string, listener: JobSubscriptionListener, o?: Pick<MemoryRequestOptions, 'owner'>): () => void {
@@ -76,6 +103,7 @@ export function createMemoryJobBackend(options: MemoryJobBackendOptions = {}): M
 
   return {
     ...store,
+    ...output.methods,
     subscribe,
     create: controls.create,
     advance: controls.advance,

@@ -5,12 +5,17 @@
 export { createMemoryJobBackend } from './createMemoryJobBackend';
 export type {
   JobSpec,
+  JobSpecOutput,
+  JobSpecOutputPart,
   JobSpecStep,
+  JobSpecTextOutput,
   MemoryBackendCall,
   MemoryBackendMethod,
   MemoryJobBackend,
   MemoryJobBackendOptions,
   MemoryJobSeed,
+  MemoryOutputReadOptions,
+  MemoryOutputSubscribeOptions,
   MemoryRequestOptions,
 } from './createMemoryJobBackend';
 export { failingJob, imageGeneration, jobScripts } from './jobScripts';

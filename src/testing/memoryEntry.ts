@@ -4,7 +4,7 @@
  * copy rule for what goes in and out (its own module, so those modules import
  * it and not each other).
  */
-import type { Job, JobSubscriptionListener } from '../contract/types';
+import type { Job, JobOutputInput, JobOutputListener, JobOutputPart, JobSubscriptionListener } from '../contract/types';
 
 /** The script of a job, with its defaults resolved. */
 export interface Script {
@@ -24,6 +24,30 @@ export interface Script {
   retryDelayMs: number;
   /** Whether `estimatedCompletionAt` is reported while processing. */
   reportEta: boolean;
+  /** Output parts each attempt emits, by ms after the attempt started, in time order. */
+  output: Array<{ offsetMs: number; part: JobOutputInput }>;
+}
+
+/** One output subscription to one job. */
+export interface OutputSubscriber {
+  /** Who hears of the job's new parts. */
+  listener: JobOutputListener;
+  /** False until the first delivery (always asynchronous). */
+  primed: boolean;
+  /** True once unsubscribed, ended by its `done` delivery, or refused. */
+  closed: boolean;
+  /** `seq` of the last part delivered (or the `after` asked for). */
+  lastSeq: number;
+}
+
+/** A job's output as the backend keeps it. */
+export interface EntryOutput {
+  /** The parts still kept, oldest first, with consecutive `seq`s ending at {@link lastSeq}. */
+  parts: JobOutputPart[];
+  /** `seq` of the newest part; 0 before the first. */
+  lastSeq: number;
+  /** Open output subscriptions to this job. */
+  subscribers: Set<OutputSubscriber>;
 }
 
 /** One subscription to one job. */
@@ -60,6 +84,10 @@ export interface Entry {
   waitMs: number;
   /** Index of the next progress step of the running attempt. */
   nextStep: number;
+  /** Index of the next scripted output part of the running attempt. */
+  nextOutput: number;
+  /** The job's output parts and output subscriptions. */
+  output: EntryOutput;
   /** Open subscriptions to this job. */
   subscribers: Set<Subscriber>;
 }

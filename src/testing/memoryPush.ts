@@ -16,6 +16,8 @@ export interface JobPushOptions {
   entries: () => Iterable<Entry>;
   /** Applies every scripted change due by now (recording each one). */
   settle: () => void;
+  /** Delivers new output parts to output subscribers; called by every flush, after the status changes. Default: nothing. */
+  flushOutput?: () => void;
 }
 
 /** The push side of one memory backend. */
@@ -29,6 +31,8 @@ export interface JobPush {
    * (e.g. `JobNotFoundError`) in a microtask. The first delivery comes after `latencyMs()` (read only for a known job).
    */
   attach(entry: Entry | undefined, listener: JobSubscriptionListener, latencyMs: () => number, refusal: () => unknown): () => void;
+  /** Re-arms (or clears) the timer after a subscription elsewhere ended. */
+  reschedule(): void;
 }
 
 /** Calls a listener without letting its exception break the backend; the error still surfaces (uncaught). */
@@ -43,7 +47,7 @@ function invoke(fn: () => void): void {
 }
 
 /** Creates the push side of a memory backend. */
-export function createJobPush({ clock, entries, settle }: JobPushOptions): JobPush {
+export function createJobPush({ clock, entries, settle, flushOutput }: JobPushOptions): JobPush {
   /** Changes not yet delivered to subscribers, oldest first. Shared so re-entrant flushes keep the order. */
   const outbox: Array<[Entry, Job]> = [];
   /** The subscription timer; `fireAt` is on the base clock, so an `advance` makes it stale. */
@@ -59,6 +63,7 @@ export function createJobPush({ clock, entries, settle }: JobPushOptions): JobPu
       const [entry, job] = item;
       for (const subscriber of [...entry.subscribers]) deliver(entry, subscriber, job);
     }
+    flushOutput?.();
     schedule();
   }
 
@@ -75,7 +80,7 @@ export function createJobPush({ clock, entries, settle }: JobPushOptions): JobPu
   }
 
   /**
-   * Keeps one timer, for the earliest scripted change of a subscribed job.
+   * Keeps one timer, for the earliest scripted change of a job with a status or output subscription.
    * Timers wait on the base clock, so the due time is taken back by the clock's offset;
    * after an `advance` the fire time differs and the timer is re-armed.
    * The timer functions are read at call time (fake timers) and the matching
@@ -84,7 +89,7 @@ export function createJobPush({ clock, entries, settle }: JobPushOptions): JobPu
   function schedule(): void {
     let at = Infinity;
     for (const entry of entries()) {
-      if (entry.subscribers.size === 0) continue;
+      if (entry.subscribers.size === 0 && entry.output.subscribers.size === 0) continue;
       const due = dueAt(entry);
       if (due !== null && due < at) at = due;
     }
@@ -143,5 +148,5 @@ export function createJobPush({ clock, entries, settle }: JobPushOptions): JobPu
     };
   }
 
-  return { record, transact, attach };
+  return { record, transact, attach, reschedule: schedule };
 }

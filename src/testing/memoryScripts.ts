@@ -2,13 +2,17 @@
  * Job scripts of the memory backend: a spec's scripted lifecycle resolved with
  * its defaults, when its next change is due, and how that change is played.
  */
-import type { Job } from '../contract/types';
+import type { Job, JobOutputInput } from '../contract/types';
 import { iso } from './memoryClock';
 import { copy, type Entry, type Script } from './memoryEntry';
+import { toOutputScript } from './memoryOutputScript';
 import type { JobSpec, JobSpecStep } from './memoryTypes';
 
 /** A change of an entry's job, applied at time `at`. */
 export type JobUpdate = (entry: Entry, at: number, patch: Partial<Job>) => void;
+
+/** Appends a scripted output part to an entry's job, stamped with time `at`. */
+export type JobOutputEmit = (entry: Entry, at: number, part: JobOutputInput) => void;
 
 /** The patch of a job that ends now in `status`. */
 export function finishedPatch(at: number, status: 'completed' | 'failed' | 'cancelled'): Partial<Job> {
@@ -54,6 +58,7 @@ export function toScript(spec: JobSpec): Script | null {
   checkCount('failures', spec.failures, 'count'); // Infinity: never succeeds
   checkCount('maxRetries', spec.maxRetries, 'integer');
   if (typeof spec.steps === 'number') checkCount('steps', spec.steps, 'integer');
+  const output = toOutputScript(spec);
   if (spec.queuedMs === undefined && spec.runningMs === undefined) return null;
 
   // Steps are spread over the running time, so without one there is nothing to spread them over.
@@ -74,7 +79,26 @@ export function toScript(spec: JobSpec): Script | null {
     errorMessage: spec.errorMessage ?? 'Generation failed',
     retryDelayMs: spec.retryDelayMs ?? queuedMs,
     reportEta: spec.reportEta ?? false,
+    output,
   };
+}
+
+/** What a running attempt does next: its next progress step, its next output part, or its end. */
+type AttemptChange = 'step' | 'output' | 'end';
+
+/**
+ * The running attempt's next change and when it is due. At the same time a step
+ * comes first, then output, then the end (so output due at `runningMs` is emitted before it).
+ */
+function nextAttemptChange(entry: Entry, script: Script, runningMs: number): { at: number; change: AttemptChange } {
+  let next: { at: number; change: AttemptChange } = { at: entry.phaseAt + runningMs, change: 'end' };
+  const output = script.output[entry.nextOutput];
+  if (output && entry.phaseAt + output.offsetMs <= next.at) next = { at: entry.phaseAt + output.offsetMs, change: 'output' };
+  if (entry.nextStep < script.steps.length) {
+    const at = entry.phaseAt + stepOffset(runningMs, entry.nextStep, script.steps.length);
+    if (at <= next.at) next = { at, change: 'step' };
+  }
+  return next;
 }
 
 /** When the script's next change is due, or null when nothing is scheduled. */
@@ -83,16 +107,15 @@ export function dueAt(entry: Entry): number | null {
   if (!script || !entry.scripted) return null;
   if (entry.job.status === 'pending') return entry.phaseAt + entry.waitMs;
   if (entry.job.status !== 'processing' || script.runningMs === undefined) return null;
-  return entry.nextStep < script.steps.length
-    ? entry.phaseAt + stepOffset(script.runningMs, entry.nextStep, script.steps.length)
-    : entry.phaseAt + script.runningMs;
+  return nextAttemptChange(entry, script, script.runningMs).at;
 }
 
 /** Plays the script's next change, stamped with its due time `at`. */
-function playScript(entry: Entry, script: Script, at: number, update: JobUpdate): void {
+function playScript(entry: Entry, script: Script, at: number, update: JobUpdate, emit: JobOutputEmit): void {
   if (entry.job.status === 'pending') {
     entry.phaseAt = at;
     entry.nextStep = 1;
+    entry.nextOutput = 0;
     const first = script.steps[0];
     update(entry, at, {
       status: 'processing',
@@ -103,10 +126,17 @@ function playScript(entry: Entry, script: Script, at: number, update: JobUpdate)
     });
     return;
   }
+  const change = script.runningMs === undefined ? 'end' : nextAttemptChange(entry, script, script.runningMs).change;
   const step = script.steps[entry.nextStep];
-  if (step) {
+  if (change === 'step' && step) {
     entry.nextStep += 1;
     update(entry, at, { progress: step.progress, progressMessage: step.message });
+    return;
+  }
+  const output = script.output[entry.nextOutput];
+  if (change === 'output' && output) {
+    entry.nextOutput += 1;
+    emit(entry, at, copy(output.part));
     return;
   }
   const attempt = entry.job.retryCount ?? 0;
@@ -125,7 +155,7 @@ function playScript(entry: Entry, script: Script, at: number, update: JobUpdate)
  * Applies, in time order across all jobs, every scripted change due by `t`.
  * Ties go to the job created first (Map iteration order).
  */
-export function settleScripts(entries: ReadonlyMap<string, Entry>, t: number, update: JobUpdate): void {
+export function settleScripts(entries: ReadonlyMap<string, Entry>, t: number, update: JobUpdate, emit: JobOutputEmit): void {
   for (;;) {
     let next: Entry | undefined;
     let nextAt = Infinity;
@@ -137,6 +167,6 @@ export function settleScripts(entries: ReadonlyMap<string, Entry>, t: number, up
       }
     }
     if (!next || !next.script) return;
-    playScript(next, next.script, nextAt, update);
+    playScript(next, next.script, nextAt, update, emit);
   }
 }

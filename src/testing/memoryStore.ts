@@ -17,9 +17,6 @@ import type { MemoryBackendCall, MemoryBackendMethod, MemoryJobBackend, MemoryRe
 
 export { copy, type Entry } from './memoryEntry';
 
-/** A 400 `bad_request`, as the REST contract answers bad input. */
-
-
 /** An id as it appears in an error message: quoted, shortened, anything but printable ASCII escaped. */
 export function showId(id: unknown): string {
   if (typeof id !== 'string') return String(id);
@@ -36,11 +33,9 @@ export function invalidIdError(id: unknown): JobRequestError {
 }
 
 /** Throws {@link invalidIdError} unless `isValidJobId(id)`. */
-function checkId(id: unknown): void {
+export function checkId(id: unknown): void {
   if (!isValidJobId(id)) throw invalidIdError(id);
 }
-
-/** Throws a 400 `bad_request` when a meta filter breaks the contract's limits (`metaFilterProblem`). */
 
 /** The jobs of one memory backend, in creation order. */
 export interface JobTable {
@@ -85,6 +80,8 @@ export function createJobTable(onChange: (entry: Entry, job: Job) => void): JobT
         phaseAt: createdMs,
         waitMs: 0,
         nextStep: 0,
+        nextOutput: 0,
+        output: { parts: [], lastSeq: 0, subscribers: new Set() },
         subscribers: new Set(),
       };
       entries.set(job.id, entry);
@@ -176,43 +173,53 @@ export function logCall(context: Pick<StoreContext, 'calls' | 'clock'>, method: 
   context.calls.push({ method, args: logArgs(args), at: context.clock.now() });
 }
 
+/**
+ * Logs a client call and answers it: rejects at once if already aborted,
+ * otherwise computes the outcome now (due scripted changes first, push after)
+ * and delivers it after the method's latency.
+ */
+export function answerCall<T>(
+  context: Pick<StoreContext, 'calls' | 'clock' | 'transact' | 'latencyOf'>,
+  method: MemoryBackendMethod,
+  args: unknown[],
+  signal: AbortSignal | undefined,
+  run: () => T,
+): Promise<T> {
+  logCall(context, method, args);
+  if (signal?.aborted) return Promise.reject(abortError());
+  let outcome: { ok: true; value: T } | { ok: false; error: unknown };
+  try {
+    outcome = { ok: true, value: context.transact(run) };
+  } catch (error) {
+    outcome = { ok: false, error };
+  }
+  const settleWith = (resolve: (value: T) => void, reject: (error: unknown) => void): void =>
+    outcome.ok ? resolve(outcome.value) : reject(outcome.error);
+
+  const ms = context.latencyOf(method);
+  if (!(ms > 0)) return new Promise<T>(settleWith);
+  return new Promise<T>((resolve, reject) => {
+    const cancel = later(ms, () => {
+      signal?.removeEventListener('abort', onAbort);
+      settleWith(resolve, reject);
+    });
+    const onAbort = (): void => {
+      cancel();
+      reject(abortError());
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
 /** The JobStore methods of the memory backend (every one logged, answered after the latency). */
 export type MemoryStoreMethods = Pick<MemoryJobBackend, 'getStatus' | 'getStatuses' | 'list' | 'getPendingCount' | 'cancel' | 'retry'>;
 
 /** Creates the JobStore methods over a backend's table. */
 export function createStoreMethods(context: StoreContext): MemoryStoreMethods {
-  const { table, clock, transact, latencyOf } = context;
+  const { table, clock } = context;
 
-  /**
-   * Logs a client call and answers it: rejects at once if already aborted,
-   * otherwise computes the outcome now and delivers it after the latency.
-   */
-  function answer<T>(method: MemoryBackendMethod, args: unknown[], signal: AbortSignal | undefined, run: () => T): Promise<T> {
-    logCall(context, method, args);
-    if (signal?.aborted) return Promise.reject(abortError());
-    let outcome: { ok: true; value: T } | { ok: false; error: unknown };
-    try {
-      outcome = { ok: true, value: transact(run) };
-    } catch (error) {
-      outcome = { ok: false, error };
-    }
-    const settleWith = (resolve: (value: T) => void, reject: (error: unknown) => void): void =>
-      outcome.ok ? resolve(outcome.value) : reject(outcome.error);
-
-    const ms = latencyOf(method);
-    if (!(ms > 0)) return new Promise<T>(settleWith);
-    return new Promise<T>((resolve, reject) => {
-      const cancel = later(ms, () => {
-        signal?.removeEventListener('abort', onAbort);
-        settleWith(resolve, reject);
-      });
-      const onAbort = (): void => {
-        cancel();
-        reject(abortError());
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
-  }
+  const answer = <T>(method: MemoryBackendMethod, args: unknown[], signal: AbortSignal | undefined, run: () => T): Promise<T> =>
+    answerCall(context, method, args, signal, run);
 
   function getStatus(id: string, o?: MemoryRequestOptions): Promise<Job> {
     return answer('getStatus', [id, o], o?.signal, () => {

@@ -5,6 +5,10 @@ import type {
   JobClient,
   JobFilter,
   JobMetaValue,
+  JobOutputInput,
+  JobOutputListener,
+  JobOutputPage,
+  JobOutputPart,
   JobPage,
   JobRequestOptions,
   JobSubscriptionListener,
@@ -18,6 +22,36 @@ export interface JobSpecStep {
   /** `progressMessage` shown while this step runs. Default: none. */
   message?: string;
 }
+
+/**
+ * Scripted output as a text streamed in word-ish tokens (each word with the whitespace
+ * before it, as a language model streams them), as `text` parts.
+ */
+export interface JobSpecTextOutput {
+  /** The whole text; its tokens join back to it exactly. */
+  text: string;
+  /**
+   * Tokens per second, the first at the attempt's start; tokens that would come after
+   * `runningMs` are emitted at its end, before the attempt completes or fails.
+   * Default: the tokens spread evenly over `runningMs` (token `i` of `n` at `i * runningMs / n`).
+   */
+  tokensPerSecond?: number;
+}
+
+/** One scripted output part, emitted exactly `atMs` after the attempt started processing. */
+export interface JobSpecOutputPart {
+  /** ms after the attempt started, from 0 to `runningMs` (a part at `runningMs` comes just before the attempt ends). */
+  atMs: number;
+  /** The part (`seq` and `at` are filled in as by `appendOutput`); checked with `outputInputProblem`. */
+  part: JobOutputInput;
+}
+
+/**
+ * What a scripted job emits while it runs (needs `runningMs`): a text streamed as tokens, or
+ * parts at exact times (log lines, `data` values, a preview image, a final image). Parts at the
+ * same time keep their order; at the same time as a progress step they come after it.
+ */
+export type JobSpecOutput = JobSpecTextOutput | JobSpecOutputPart[];
 
 /**
  * What {@link MemoryJobBackend.create} makes: a job, and optionally a scripted
@@ -75,6 +109,15 @@ export interface JobSpec {
   /** Scripted: while `processing`, report `estimatedCompletionAt` = attempt start + `runningMs`. Default false. */
   reportEta?: boolean;
   /**
+   * Scripted (needs `runningMs`): output each attempt emits while it runs, played by the backend
+   * clock like the steps: `{ text: 'Once upon a time…', tokensPerSecond: 20 }` or
+   * `[{ atMs: 0, part: { kind: 'log', text: 'Loading model' } }, …]`. Every attempt plays it from
+   * its start again, continuing the job's `seq` (a retried generation produces its text anew; nothing
+   * like a "Retry 1" line is added). A manual control other than `retry` stops it with the script.
+   * `RangeError` for a bad one (see {@link JobSpecOutput}). Default: no output.
+   */
+  output?: JobSpecOutput;
+  /**
    * When the job was created: ISO 8601 string or epoch ms on the backend clock. Default: now.
    * The script starts at this time, so a back-dated job may already have finished at the first read
    * (handy to seed a history), each change stamped with its own time.
@@ -96,7 +139,9 @@ export type MemoryBackendMethod =
   | 'getPendingCount'
   | 'cancel'
   | 'retry'
-  | 'subscribe';
+  | 'subscribe'
+  | 'readOutput'
+  | 'subscribeOutput';
 
 /** One entry of {@link MemoryJobBackend.calls}. */
 export interface MemoryBackendCall {
@@ -136,6 +181,26 @@ export interface MemoryJobBackendOptions {
    * beyond a timer's range, 2^31 - 1 ms) never answers: the request stays in flight until aborted.
    */
   latencyMs?: number | ((method: MemoryBackendMethod) => number);
+  /**
+   * Output parts kept per job; older ones are trimmed, and a read asking for them answers the
+   * parts kept with `trimmed: true`. An integer ≥ 1 (`RangeError` otherwise). Default
+   * `DEFAULT_STORED_OUTPUT_PARTS` (10,000).
+   */
+  maxOutputParts?: number;
+}
+
+/** Options of the memory backend's {@link MemoryJobBackend.readOutput}. */
+export interface MemoryOutputReadOptions extends MemoryRequestOptions {
+  /** Only parts with a greater `seq` (default 0: from the start); an integer ≥ 0. */
+  after?: number;
+  /** At most this many parts, 1 to `MAX_OUTPUT_PAGE_PARTS` (default and largest, 500). */
+  limit?: number;
+}
+
+/** Options of the memory backend's {@link MemoryJobBackend.subscribeOutput}. */
+export interface MemoryOutputSubscribeOptions extends Pick<MemoryRequestOptions, 'owner'> {
+  /** Deliver parts with a greater `seq` (default 0: every part kept); an integer ≥ 0. */
+  after?: number;
 }
 
 /**
@@ -190,6 +255,23 @@ export interface MemoryJobBackend extends JobClient {
    * unsubscribe clears it. `latencyMs` delays the first delivery (`Infinity`: none ever comes).
    */
   subscribe(id: string, listener: JobSubscriptionListener, options?: Pick<MemoryRequestOptions, 'owner'>): () => void;
+  /**
+   * Reads a job's output parts after `after` (at most `limit`), as `GET {base}/{id}/output` answers:
+   * `done` when the job is terminal and the page holds its last part, `trimmed` when parts asked for
+   * were trimmed (`maxOutputParts`). Rejects with `JobNotFoundError` when unknown (or another owner's)
+   * and `JobRequestError(400, 'bad_request')` for an invalid id, `after` or `limit`. Logged; `latencyMs` applies.
+   */
+  readOutput(id: string, options?: MemoryOutputReadOptions): Promise<JobOutputPage>;
+  /**
+   * Pushes a job's output, asynchronously (never during the call): first the parts after `after`
+   * (in pages of at most `MAX_OUTPUT_PAGE_PARTS`, the first with `trimmed` when parts asked for are
+   * gone), then each new part as it is appended, in `seq` order, never a part twice. Once the job
+   * is terminal and its last part was delivered, `next(parts, { done: true })` comes once (parts
+   * may be `[]`; at once for a job already terminal) and the subscription ends. An unknown (or
+   * another owner's) job gets `listener.error(JobNotFoundError)`, an invalid id or `after`
+   * `listener.error(JobRequestError(400))`, both asynchronously. Logged; `latencyMs` delays the first delivery.
+   */
+  subscribeOutput(id: string, options: MemoryOutputSubscribeOptions | undefined, listener: JobOutputListener): () => void;
 
   /**
    * Creates a job (not logged). Throws `JobRequestError(409, 'conflict')` when the id exists,
@@ -220,6 +302,15 @@ export interface MemoryJobBackend extends JobClient {
    * Throws `JobNotFoundError`, or `JobRequestError(409, 'invalid_state')` when terminal.
    */
   fail(id: string, message: string): Job;
+  /**
+   * Appends an output part to a pending or processing job (a control: not logged, sees every
+   * owner, leaves the script running) and returns it with `seq` (the next of the job) and `at`
+   * (the part's own `at` when given, else the backend clock) filled in; output subscribers hear of
+   * it. Throws `JobNotFoundError` when unknown, `JobRequestError(400, 'bad_request')` for a part
+   * `outputInputProblem` refuses (a wrong kind, an unsafe image URL, more than 256 KiB of JSON…)
+   * and `JobRequestError(409, 'job_finished')` when the job is terminal: its output is complete.
+   */
+  appendOutput(id: string, part: JobOutputInput): JobOutputPart;
   /** A copy of the job, or `undefined` (not logged, sees every owner). */
   get(id: string): Job | undefined;
   /** Copies of every job in creation order (not logged, sees every owner). */
