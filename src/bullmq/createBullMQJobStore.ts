@@ -13,6 +13,9 @@ import { badRequest, checkMetaFilter } from '../contract/listFilter';
 import { createIndexedLists, createScanLists, parseListFilter } from './listJobs';
 import { MAX_IDS_PER_REQUEST } from '../contract/limits';
 import { createRedisAccess, DEFAULT_TIMEOUT_MS } from './redisAccess';
+import { createOutputStream } from './outputStream';
+import { createOutputLive } from './outputLive';
+import { checkMaxOutputParts } from './outputWriter';
 
 export { CANCEL_STREAM } from './cancelMarkers';
 
@@ -88,12 +91,24 @@ export interface BullMQJobStoreOptions {
    * the reader: it starts with the store's first call (or `ready()`).
    */
   keepFinishedMs?: number;
+  /**
+   * Output parts kept per job (default `DEFAULT_STORED_OUTPUT_PARTS`, 10,000); older ones are
+   * trimmed and reads say `trimmed`. Give workers' {@link createJobOutputWriter} the same value.
+   * A job's output is one Redis stream, `<prefix>:<queue>:<id>:jw:out`: it expires
+   * `keepFinishedMs` (one hour when that is `0`) after the job finished, and is deleted when the
+   * store sees the job removed. `job.log()` lines are `log` parts (copied into the stream when
+   * output is read or written; with BullMQ's `keepLogs` or `clearLogs()`, lines past the trimmed
+   * count are not copied).
+   */
+  maxOutputParts?: number;
 }
 
 /** A {@link JobStore} backed by a BullMQ queue; `close()` stops its event reader. */
 export type BullMQJobStore = JobStore &
-  Required<Pick<JobStore, 'getStatuses' | 'cancel' | 'retry' | 'subscribe' | 'logPosition' | 'changedSince'>> & {
-    /** Closes the `QueueEvents` reader used by `subscribe` and the store's own connection (the queue itself is yours to close). */
+  Required<
+    Pick<JobStore, 'getStatuses' | 'cancel' | 'retry' | 'subscribe' | 'logPosition' | 'changedSince' | 'readOutput' | 'subscribeOutput'>
+  > & {
+    /** Closes the `QueueEvents` reader used by `subscribe`, the output reader and the store's own connection (the queue itself is yours to close). */
     close(): Promise<void>;
     /**
      * Starts the store's events reader (the store's first call does too) and resolves once it
@@ -133,6 +148,7 @@ export function createBullMQJobStore(options: BullMQJobStoreOptions): BullMQJobS
   const { queue, owner, toResult, toMeta, progressScale = 100, cancelActive, cancelTimeoutMs = 5000 } = options;
   const { timeoutMs = DEFAULT_TIMEOUT_MS } = options;
   if (!(timeoutMs > 0)) throw new TypeError('createBullMQJobStore: timeoutMs must be a positive number of ms');
+  const maxOutputParts = checkMaxOutputParts(options.maxOutputParts, 'createBullMQJobStore');
   const access = createRedisAccess(queue, timeoutMs);
   const redis = access.client;
   const bull = access.queue;
@@ -208,7 +224,26 @@ export function createBullMQJobStore(options: BullMQJobStoreOptions): BullMQJobS
       // The index follows every event (reads catch up anyway: this keeps them cheap).
       void index.catchUp().catch(() => undefined);
       if (keepFinishedMs > 0) await records.onEvent(name, args, streamId);
+      await output.onEvent(name, String(args.jobId));
     },
+  });
+
+  const output = createOutputStream({
+    client: redis,
+    queue,
+    maxOutputParts,
+    keepOutputMs: keepFinishedMs > 0 ? keepFinishedMs : DEFAULT_KEEP_FINISHED_MS,
+    readEntry,
+    // Read as it is (no wait for the events reader: this runs inside it).
+    stillReadable: async (id) => (await reads.readEntries([id]))[0] != null,
+  });
+  const live = createOutputLive({
+    client: redis,
+    timeoutMs,
+    output,
+    readOutput: (id, o) => run('readOutput', () => output.readOutput(id, o)),
+    copyLogs: (ids) => run('copyLogs', () => output.copyLogs(ids)),
+    subscribeStatus: (id, listener, owner) => events.subscribe(id, listener, owner),
   });
 
   async function getStatus(id: string, o: JobStoreRequestOptions): Promise<Job> {
@@ -331,8 +366,11 @@ export function createBullMQJobStore(options: BullMQJobStoreOptions): BullMQJobS
     subscribe: (id: string, listener: JobSubscriptionListener, o: Pick<JobStoreRequestOptions, 'owner'>) => events.subscribe(id, listener, o.owner),
     logPosition: () => run('logPosition', changeLog.logPosition),
     changedSince: (ids: string[], position: string) => run('changedSince', () => changeLog.changedSince(ids, position)),
+    readOutput: (id, o) => run('readOutput', () => output.readOutput(id, o)),
+    subscribeOutput: (id, o, listener) => live.subscribe(id, o, listener),
     ready: () => events.ready(),
     close: async () => {
+      await live.close();
       await events.close();
       await access.close();
     },
