@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import type { Reporter, TestModule } from 'vitest/node';
 import type { BenchRow, BenchSection } from './shared';
 
-const SECTIONS = ['requests', 'renders', 'latency', 'memory', 'size'] as const;
+const SECTIONS = ['requests', 'renders', 'latency', 'memory', 'output', 'size'] as const;
 const resultsPath = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results.json');
 const require = createRequire(import.meta.url);
 const versionOf = (name: string): string => (require(`${name}/package.json`) as { version: string }).version;
@@ -108,6 +108,8 @@ export default class BenchReporter implements Reporter {
         '- requests and renders run React\'s development build under act() with fake timers;',
         '  latency runs both builds on real timers; memory runs the production build.',
         '- size: size-limit on the freshly built dist/, as `npm run size` measures it (kB = 1,000 bytes).',
+        '- output: streamed output (`<JobOutput>`): throughput in both builds (commits counted by Profiler in the',
+        '  development build only), latency and resume over real HTTP on 127.0.0.1, memory in the production build.',
         `- ${passed} of ${judged} targets met · ${(meta.totalMs / 1000).toFixed(1)} s · written to ${path.relative(process.cwd(), resultsPath)}`,
         '',
       ].join('\n'),

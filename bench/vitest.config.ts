@@ -36,12 +36,12 @@ export default defineConfig({
       {
         // Counts (requests, renders) under act() with fake timers, which needs React's development build.
         extends: true,
-        test: { name: 'dev', include: ['bench/requests.bench.tsx', 'bench/renders.bench.tsx', 'bench/latency.bench.tsx'] },
+        test: { name: 'dev', include: ['bench/requests.bench.tsx', 'bench/renders.bench.tsx', 'bench/latency.bench.tsx', 'bench/output.throughput.bench.tsx'] },
       },
       {
         // Timings and heap as shipped: React's production build, real timers.
         extends: true,
-        test: { name: 'prod', include: ['bench/latency.bench.tsx', 'bench/memory.bench.tsx'], env: { NODE_ENV: 'production' } },
+        test: { name: 'prod', include: ['bench/latency.bench.tsx', 'bench/memory.bench.tsx', 'bench/output.throughput.bench.tsx', 'bench/output.latency.bench.tsx', 'bench/output.resume.bench.ts', 'bench/output.memory.bench.tsx'], env: { NODE_ENV: 'production' } },
       },
       {
         // Bundle sizes: size-limit on dist/, which the bench script builds first.
