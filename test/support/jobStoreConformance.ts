@@ -3,6 +3,9 @@ import { JobNotFoundError, JobRequestError } from '../../src/contract/errors';
 import { parseJob } from '../../src/contract/parseJob';
 import { isValidJobId, MAX_JOB_ID_LENGTH } from '../../src/contract/ids';
 import type { Job, JobFilter, JobStore } from '../../src/contract/types';
+import { describeOutputConformance, type JobStoreConformanceOutputControls } from './jobStoreOutputConformance';
+
+export type { JobStoreConformanceOutputControls } from './jobStoreOutputConformance';
 
 /**
  * Moves jobs of the store under test. Asynchronous, so a store backed by a
@@ -23,6 +26,8 @@ export interface JobStoreConformanceControls {
 export interface JobStoreConformanceFixture {
   store: JobStore;
   controls: JobStoreConformanceControls;
+  /** Output controls: give them (with `store.readOutput`/`subscribeOutput`) to run the output section. */
+  output?: JobStoreConformanceOutputControls;
   teardown(): Promise<void>;
 }
 
@@ -118,6 +123,7 @@ export function describeJobStoreConformance(name: string, setup: () => Promise<J
   describe(`JobStore conformance: ${name}`, () => {
     let store: JobStore;
     let controls: JobStoreConformanceControls;
+    let output: JobStoreConformanceOutputControls | undefined;
     let teardown: (() => Promise<void>) | undefined;
 
     beforeEach(async () => {
@@ -125,6 +131,7 @@ export function describeJobStoreConformance(name: string, setup: () => Promise<J
       const fixture = await setup();
       store = fixture.store;
       controls = fixture.controls;
+      output = fixture.output;
       teardown = fixture.teardown;
     });
 
@@ -573,5 +580,7 @@ export function describeJobStoreConformance(name: string, setup: () => Promise<J
         stopSecond();
       });
     });
+
+    describeOutputConformance(() => ({ store, controls, output }));
   });
 }
