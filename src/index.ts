@@ -75,3 +75,13 @@ export {
   type UseJobNotificationsOptions,
   type UseJobNotificationsResult,
 } from './react/useJobNotifications';
+export { useJobOutput, type UseJobOutputOptions, type UseJobOutputResult } from './react/useJobOutput';
+export {
+  JobOutput,
+  type JobOutputAnnounceOptions,
+  type JobOutputProps,
+  type JobOutputRenderProps,
+  type JobOutputRenderState,
+  type JobOutputState,
+} from './components/JobOutput';
+export { defaultJobOutputLabels, type JobOutputLabels } from './components/outputLabels';

@@ -26,22 +26,67 @@ export interface TrackedJobsStore {
   track(id: string): void;
   untrack(ids: string | readonly string[]): void;
   clear(): void;
+  /** The last output part shown of tracked `id` (see `useJobOutput`), 0 when none is known or `id` is not tracked. */
+  lastSeq(id: string): number;
+  /** Remembers the last output part shown of tracked `id` with the ids (ignored for an id not tracked). Changes no snapshot. */
+  setLastSeq(id: string, seq: number): void;
+}
+
+/** What is stored under a key: the ids and, once `useJobOutput` showed some, the last output part per id. */
+export interface TrackedList {
+  /** The tracked ids, oldest first. */
+  ids: readonly string[];
+  /** The last output `seq` shown per tracked id (ids without one are absent). */
+  seqs: ReadonlyMap<string, number>;
 }
 
 const EMPTY: readonly string[] = Object.freeze([]);
 
-/** Reads stored content; anything that is not a JSON array of ids counts as empty, never throws. */
-export function parseTrackedIds(raw: string | null): readonly string[] {
-  if (raw === null) return EMPTY;
+const NO_SEQS: ReadonlyMap<string, number> = new Map();
+
+/**
+ * Reads stored content: a JSON array of ids, optionally ending with one object
+ * `{ "seq": { "<id>": <last output seq shown> } }` (written once `useJobOutput` showed
+ * output of a tracked id; older versions, which read only the strings of the array, still
+ * see the ids). Anything that is not such an array counts as empty; never throws.
+ */
+export function parseTrackedList(raw: string | null): TrackedList {
+  if (raw === null) return { ids: EMPTY, seqs: NO_SEQS };
   let value: unknown;
   try {
     value = JSON.parse(raw);
   } catch {
-    return EMPTY;
+    return { ids: EMPTY, seqs: NO_SEQS };
   }
-  if (!Array.isArray(value)) return EMPTY;
-  const ids = [...new Set(value.filter((id): id is string => typeof id === 'string' && id !== ''))];
-  return ids.length === 0 ? EMPTY : Object.freeze(ids.slice(-MAX_TRACKED_JOBS));
+  if (!Array.isArray(value)) return { ids: EMPTY, seqs: NO_SEQS };
+  const unique = [...new Set(value.filter((id): id is string => typeof id === 'string' && id !== ''))];
+  const ids = unique.length === 0 ? EMPTY : Object.freeze(unique.slice(-MAX_TRACKED_JOBS));
+  const stored: unknown = (value.at(-1) as { seq?: unknown } | null)?.seq;
+  if (typeof stored !== 'object' || stored === null) return { ids, seqs: NO_SEQS };
+  const seqs = new Map<string, number>();
+  for (const id of ids) {
+    const seq = (stored as Record<string, unknown>)[id];
+    if (Number.isSafeInteger(seq) && (seq as number) > 0) seqs.set(id, seq as number);
+  }
+  return { ids, seqs };
+}
+
+/** Reads the stored ids (see {@link parseTrackedList}); never throws. */
+export function parseTrackedIds(raw: string | null): readonly string[] {
+  return parseTrackedList(raw).ids;
+}
+
+/** The stored form of `ids` and their `seqs` (see {@link parseTrackedList}): a plain array of ids while no seq is known. */
+export function formatTrackedList(ids: readonly string[], seqs: ReadonlyMap<string, number>): string {
+  const seq: Record<string, number> = {};
+  let any = false;
+  for (const id of ids) {
+    const value = seqs.get(id);
+    if (value === undefined) continue;
+    seq[id] = value;
+    any = true;
+  }
+  return JSON.stringify(any ? [...ids, { seq }] : ids);
 }
 
 function sameIds(a: readonly string[], b: readonly string[]): boolean {
@@ -75,6 +120,8 @@ function createTrackedJobsStore(storage: JobIdStorage, key: string): TrackedJobs
   const listeners = new Set<() => void>();
   const self = {};
   let ids: readonly string[] | null = null;
+  /** The last output seq shown per tracked id, as last read or written. */
+  let seqs = new Map<string, number>();
   /** A read or write failed (storage disabled or full): from then on the ids this tab knows are kept in memory. */
   let inMemory = false;
   let stopListening: (() => void) | null = null;
@@ -83,7 +130,9 @@ function createTrackedJobsStore(storage: JobIdStorage, key: string): TrackedJobs
   function read(): readonly string[] | null {
     if (inMemory) return null;
     try {
-      return parseTrackedIds(storage.getItem(storageKey));
+      const list = parseTrackedList(storage.getItem(storageKey));
+      seqs = new Map(list.seqs);
+      return list.ids;
     } catch {
       inMemory = true;
       return null;
@@ -111,15 +160,34 @@ function createTrackedJobsStore(storage: JobIdStorage, key: string): TrackedJobs
     for (const listener of [...listeners]) listener();
   }
 
-  function write(next: readonly string[]): void {
-    if (sameIds(current(), next)) return;
-    ids = next.length === 0 ? EMPTY : Object.freeze([...next]);
+  /** Takes in the seqs another store (provider or tab) wrote meanwhile: the larger of two wins. */
+  function mergeStoredSeqs(): void {
+    if (inMemory) return;
     try {
-      if (next.length === 0) storage.removeItem(storageKey);
-      else storage.setItem(storageKey, JSON.stringify(next));
+      for (const [id, seq] of parseTrackedList(storage.getItem(storageKey)).seqs) {
+        if ((seqs.get(id) ?? 0) < seq) seqs.set(id, seq);
+      }
     } catch {
       inMemory = true;
     }
+  }
+
+  /** Stores the ids and their seqs (falling back to memory when storage refuses). */
+  function store(next: readonly string[]): void {
+    mergeStoredSeqs();
+    for (const id of [...seqs.keys()]) if (!next.includes(id)) seqs.delete(id);
+    try {
+      if (next.length === 0) storage.removeItem(storageKey);
+      else storage.setItem(storageKey, formatTrackedList(next, seqs));
+    } catch {
+      inMemory = true;
+    }
+  }
+
+  function write(next: readonly string[]): void {
+    if (sameIds(current(), next)) return;
+    ids = next.length === 0 ? EMPTY : Object.freeze([...next]);
+    store(ids);
     sync({ storage, key, source: self, ids, inMemory });
     // Storage could not take the ids: keep answering for them, also once nobody listens here.
     if (inMemory) listen();
@@ -196,6 +264,17 @@ function createTrackedJobsStore(storage: JobIdStorage, key: string): TrackedJobs
     clear() {
       write(EMPTY);
     },
+    lastSeq(id) {
+      if (!current().includes(id)) return 0;
+      mergeStoredSeqs();
+      return seqs.get(id) ?? 0;
+    },
+    setLastSeq(id, seq) {
+      const list = current();
+      if (!list.includes(id) || !Number.isSafeInteger(seq) || seq <= 0 || seqs.get(id) === seq) return;
+      seqs.set(id, seq);
+      store(list);
+    },
   };
 }
 
@@ -205,10 +284,11 @@ function createTrackedJobsStore(storage: JobIdStorage, key: string): TrackedJobs
  * of other providers on the same storage and key follow it through a same-tab
  * event. Without `storage`: `localStorage`, else a memory storage of this provider.
  */
-export function trackedJobsStores(): (storage: JobIdStorage | undefined, key: string) => TrackedJobsStore {
+export function trackedJobsStores(): TrackedJobsStores {
   const stores = new WeakMap<JobIdStorage, Map<string, TrackedJobsStore>>();
+  const made = new Set<TrackedJobsStore>();
   let memory: JobIdStorage | null = null;
-  return (given, key) => {
+  const find = (given: JobIdStorage | undefined, key: string): TrackedJobsStore => {
     // On the server (no window) this picks the memory fallback, which the hook never reads there.
     const storage = given ?? browserJobIdStorage() ?? (memory ??= createMemoryJobIdStorage());
     let byKey = stores.get(storage);
@@ -220,9 +300,20 @@ export function trackedJobsStores(): (storage: JobIdStorage | undefined, key: st
     if (!store) {
       store = createTrackedJobsStore(storage, key);
       byKey.set(key, store);
+      made.add(store);
     }
     return store;
   };
+  return Object.assign(find, {
+    tracking: (id: string) => [...made].filter((store) => store.getSnapshot().includes(id)),
+  });
+}
+
+/** @internal The tracked-jobs stores of one provider: the store of a storage and key, and the stores tracking an id. */
+export interface TrackedJobsStores {
+  (storage: JobIdStorage | undefined, key: string): TrackedJobsStore;
+  /** The stores of this provider (made by a `useTrackedJobs` so far) whose list holds `id`. */
+  tracking(id: string): TrackedJobsStore[];
 }
 
 /** A storage living in memory: the fallback where there is no `localStorage`. */

@@ -68,7 +68,7 @@ export function outputServer(id = 'job-1') {
       throw new Error('not used');
     },
     list: async () => ({ jobs: [], nextCursor: null }),
-    getPendingCount: async () => ({ count: 0 }),
+    getPendingCount: async () => ({ pending: 0, processing: 0 }),
   };
   const readOutput: NonNullable<JobClient['readOutput']> = async (jobId, options = {}) => {
     reads.push({ after: options.after ?? 0 });

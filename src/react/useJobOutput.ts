@@ -1,0 +1,121 @@
+import { useCallback, useEffect, useRef, useSyncExternalStore } from 'react';
+import { DEFAULT_STORED_OUTPUT_PARTS } from '../contract/output';
+import { createJobOutputWatcher } from '../core/output/createJobOutputWatcher';
+import { EMPTY_OUTPUT_SNAPSHOT } from '../core/output/snapshot';
+import type { JobOutputSnapshot, JobOutputWatcher } from '../core/output/types';
+import { useJobContext, type JobContextValue } from './JobClientProvider';
+import { trackedJobsStores } from './trackedJobsStore';
+import { useIsomorphicLayoutEffect } from './useIsomorphicLayoutEffect';
+
+/** Options of {@link useJobOutput}. May be passed inline: a new object every render restarts nothing. */
+export interface UseJobOutputOptions {
+  /**
+   * Keep only the newest N parts in memory (older ones, and their text, are dropped; `trimmed`
+   * says so). Hooks of one id with different values share the largest. Default 10,000
+   * (`DEFAULT_STORED_OUTPUT_PARTS`, what a store keeps).
+   */
+  maxParts?: number;
+  /** Set `false` to follow nothing (the result is empty). Default `true`. */
+  enabled?: boolean;
+  /**
+   * Start after this part (`seq`): earlier parts are never fetched. Default: for an id tracked by
+   * `useTrackedJobs` (same provider), the last part shown before the reload minus `maxParts`,
+   * so a reload shows the same newest parts without replaying the whole output; else 0.
+   * Read when following starts only.
+   */
+  after?: number;
+}
+
+/** What {@link useJobOutput} returns: the job's output snapshot (a new object only when something changed). */
+export type UseJobOutputResult = JobOutputSnapshot;
+
+/** How often, at most, the last shown `seq` of a tracked id is written to its storage (ms). */
+const SEQ_WRITE_INTERVAL_MS = 1000;
+
+const noop = () => {};
+const getServerSnapshot = () => EMPTY_OUTPUT_SNAPSHOT;
+
+/** The output watcher of one provider, kept in its `local` (made on first use, started by the first watch). */
+function outputWatcher(): JobOutputWatcher {
+  return createJobOutputWatcher();
+}
+
+/** Remembers `seq` as the last output part shown of `id` in every tracked-jobs list of the provider holding it. */
+function rememberSeq(local: JobContextValue['local'], id: string, seq: number): void {
+  for (const store of local(trackedJobsStores).tracking(id)) store.setLastSeq(id, seq);
+}
+
+/**
+ * Follows what a running job produces — tokens of a text, log lines, JSON values, preview
+ * images — through the provider's client: `subscribeOutput` when it has it (on the fetch
+ * client, the one event stream it already keeps), else polling `readOutput` every second
+ * until the output is done. Parts arrive in `seq` order exactly once, whatever mix of push,
+ * reads and reconnects delivered them; components of one id share one subscription, and
+ * re-render at most once per animation frame. On the server the result is empty.
+ *
+ * For an id tracked with `useTrackedJobs`, the last part shown is kept with the id (written at
+ * most once a second and when the hook unmounts), and a reload resumes from there.
+ *
+ * @param jobId the job whose output to follow; `null`, `undefined` or `''` follows nothing.
+ * @example
+ * const { text, done, error } = useJobOutput(jobId, { maxParts: 2000 });
+ * return <p style={{ whiteSpace: 'pre-wrap' }}>{text}{done ? '' : '…'}</p>;
+ */
+export function useJobOutput(jobId: string | null | undefined, options: UseJobOutputOptions = {}): UseJobOutputResult {
+  const { client, local } = useJobContext();
+  const watcher = local(outputWatcher);
+  const id = options.enabled === false || !jobId ? null : jobId;
+  const maxParts = options.maxParts ?? DEFAULT_STORED_OUTPUT_PARTS;
+  const afterRef = useRef(options.after);
+  afterRef.current = options.after;
+
+  useIsomorphicLayoutEffect(() => watcher.setClient(client), [watcher, client]);
+
+  const subscribe = useCallback((listener: () => void) => (id === null ? noop : watcher.subscribe(id, listener)), [watcher, id]);
+  const getSnapshot = useCallback(() => (id === null ? EMPTY_OUTPUT_SNAPSHOT : watcher.getSnapshot(id)), [watcher, id]);
+  const snapshot = useSyncExternalStore(subscribe, getSnapshot, getServerSnapshot);
+
+  useEffect(() => {
+    if (id === null) return;
+    let after = afterRef.current;
+    if (after === undefined) {
+      const shown = Math.max(0, ...local(trackedJobsStores).tracking(id).map((store) => store.lastSeq(id)));
+      after = Math.max(0, shown - maxParts);
+    }
+    const handle = watcher.watch(id, { maxParts, after });
+    return () => handle.release();
+  }, [watcher, local, id, maxParts]);
+
+  // The last seq shown, written to the tracked lists: at once, then at most once per interval, and on unmount.
+  const lastSeq = snapshot.lastSeq;
+  const writer = useRef<{ id: string; seq: number; written: number; timer: ReturnType<typeof setTimeout> | null } | null>(null);
+  useEffect(() => {
+    if (id === null || lastSeq === 0) return;
+    const state = writer.current?.id === id ? writer.current : (writer.current = { id, seq: 0, written: 0, timer: null });
+    state.seq = lastSeq;
+    if (state.timer) return;
+    const write = () => {
+      if (state.seq === state.written) return;
+      state.written = state.seq;
+      rememberSeq(local, id, state.seq);
+      state.timer = setTimeout(() => {
+        state.timer = null;
+        write();
+      }, SEQ_WRITE_INTERVAL_MS);
+    };
+    write();
+  }, [local, id, lastSeq]);
+  useEffect(
+    () => () => {
+      const state = writer.current;
+      if (!state || state.id !== id) return;
+      if (state.timer) clearTimeout(state.timer);
+      state.timer = null;
+      if (state.seq !== state.written) rememberSeq(local, state.id, state.seq);
+      writer.current = null;
+    },
+    [local, id],
+  );
+
+  return snapshot;
+}
