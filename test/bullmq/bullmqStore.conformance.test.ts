@@ -1,7 +1,7 @@
 // @vitest-environment node
 import { Queue, Worker, type Job as BullJob } from 'bullmq';
 import { afterAll, beforeAll } from 'vitest';
-import { createBullMQJobStore } from '../../src/bullmq';
+import { createBullMQJobStore, createJobOutputWriter } from '../../src/bullmq';
 import { describeJobStoreConformance } from '../support/jobStoreConformance';
 import { startRedis, type TestRedis } from '../support/redis';
 
@@ -25,6 +25,8 @@ afterAll(async () => {
 
 /** Jobs are created delayed (pending) far in the future; `start` promotes one and takes it by hand. */
 const FAR_FUTURE_MS = 1_000_000_000;
+/** A small parts-per-job limit, so the output section's trimming test runs. */
+const MAX_OUTPUT_PARTS = 8;
 
 describeJobStoreConformance('createBullMQJobStore (BullMQ on Redis)', async () => {
   const connection = { path: socket, maxRetriesPerRequest: null };
@@ -52,6 +54,7 @@ describeJobStoreConformance('createBullMQJobStore (BullMQ on Redis)', async () =
     queue,
     connection,
     owner: (job) => (typeof job.data?.owner === 'string' ? job.data.owner : null),
+    maxOutputParts: MAX_OUTPUT_PARTS,
     // The worker's cooperative reaction to a cancel: it stops the job (here: fails it by hand).
     cancelActive: async (job) => {
       const held = active.get(String(job.id));
@@ -61,6 +64,8 @@ describeJobStoreConformance('createBullMQJobStore (BullMQ on Redis)', async () =
     },
   });
   await queue.waitUntilReady();
+  // Parts are appended as a worker process would: through the worker's connection.
+  const writer = createJobOutputWriter(worker, { maxOutputParts: MAX_OUTPUT_PARTS });
 
   return {
     store,
@@ -84,6 +89,10 @@ describeJobStoreConformance('createBullMQJobStore (BullMQ on Redis)', async () =
         active.delete(id);
         await job.moveToFailed(new Error(message), token, false);
       },
+    },
+    output: {
+      appendOutput: async (id, part) => void (await writer.append(id, part)),
+      maxParts: MAX_OUTPUT_PARTS,
     },
     teardown: async () => {
       await store.close();
