@@ -45,7 +45,9 @@ function jsonLength(value: unknown): number {
 
 /** What is wrong with a part, and in which field (`null`: the part as a whole). */
 interface PartProblem {
+  /** The field at fault; `null` for the part as a whole (not an object, not JSON, too long). */
   field: 'kind' | 'text' | 'url' | 'alt' | 'data' | 'at' | null;
+  /** What is wrong, in words. */
   message: string;
 }
 
@@ -189,9 +191,11 @@ export function formatOutputRequest(entries: ReadonlyArray<readonly [id: string,
 export function parseOutputRequest(value: string): Array<[id: string, after: number]> {
   if (value === '') return [];
   return value.split(',').map((entry) => {
-    const colon = entry.lastIndexOf(':');
-    const rawId = colon < 0 ? entry : entry.slice(0, colon);
-    const rawAfter = colon < 0 ? '0' : entry.slice(colon + 1);
+    // Ids are percent-encoded, so a raw `:` can only separate the position; a second one is malformed.
+    const pieces = entry.split(':');
+    if (pieces.length > 2) throw badRequest('output entries are id or id:position, with the id percent-encoded');
+    const rawId = pieces[0]!;
+    const rawAfter = pieces[1] ?? '0';
     let id: string;
     try {
       id = decodeURIComponent(rawId.replace(/\+/g, '%20'));
