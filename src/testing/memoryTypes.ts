@@ -177,7 +177,7 @@ export interface MemoryJobBackendOptions {
    * Simulated response time of client methods in ms, or a function of the method name.
    * Default 0: answers resolve in a microtask, without a timer. State changes (`cancel`, `retry`)
    * apply at call time either way; reads are taken at call time too, so a slow answer can be stale,
-   * as over a network. For `subscribe` it delays the first delivery. `Infinity` (or anything
+   * as over a network. For `subscribe` and `subscribeOutput` it delays the first delivery. `Infinity` (or anything
    * beyond a timer's range, 2^31 - 1 ms) never answers: the request stays in flight until aborted.
    */
   latencyMs?: number | ((method: MemoryBackendMethod) => number);
