@@ -11,7 +11,7 @@ import { reconnectSoon } from './redisAccess';
 /** How long one XREAD waits for new parts; new subscriptions wake it at once (CLIENT UNBLOCK). */
 const BLOCK_MS = 1000;
 /** New `job.log()` lines of live subscriptions are copied at most this often. */
-const LOG_COPY_MS = 250;
+const LOG_COPY_MS = 500;
 /** How soon a read that failed because Redis was away is tried again. */
 const RETRY_MS = 1000;
 
@@ -59,14 +59,18 @@ export interface OutputLive {
  * the owner), then joins the store's one blocking reader: an `XREAD BLOCK` over every
  * followed stream on a connection of its own, so a part a worker writes reaches every store
  * instance on the Redis at once. New `job.log()` lines are copied between two reads (at most
- * every 250 ms). The status push says when the job is terminal: a last read then delivers the
+ * every 500 ms). The status push says when the job is terminal: a last read then delivers the
  * rest with `done: true`, and the subscription ends.
  */
 export function createOutputLive(options: OutputLiveOptions): OutputLive {
   const { client, timeoutMs, output } = options;
   const subs = new Set<OutputSub>();
+  /** The open subscriptions of each job. */
+  const byId = new Map<string, Set<OutputSub>>();
   let blocker: Redis | null = null;
   let blockerId: number | null = null;
+  /** A wake came before the blocking connection's id was known: it is sent once it is. */
+  let wakeLater = false;
   let looping = false;
   let closed = false;
   let lastCopy = 0;
@@ -78,6 +82,9 @@ export function createOutputLive(options: OutputLiveOptions): OutputLive {
     sub.open = false;
     clearTimeout(sub.retry);
     subs.delete(sub);
+    const same = byId.get(sub.id);
+    same?.delete(sub);
+    if (same?.size === 0) byId.delete(sub.id);
     sub.stopStatus();
   }
 
@@ -120,6 +127,7 @@ export function createOutputLive(options: OutputLiveOptions): OutputLive {
         wake();
       }
     } catch (error) {
+      if (!sub.open) return;
       if (error instanceof JobError) return fail(sub, error);
       // Redis did not answer: say so, keep the subscription, read again in a second.
       sub.listener.disconnected?.(error);
@@ -150,7 +158,10 @@ export function createOutputLive(options: OutputLiveOptions): OutputLive {
   /** Ends a blocking XREAD now, so the next one follows the streams of subscriptions that just went live. */
   function wake(): void {
     if (!looping) return void loop();
-    if (blockerId === null) return;
+    if (blockerId === null) {
+      wakeLater = true;
+      return;
+    }
     const id = blockerId;
     void client()
       .then((c) => (c as unknown as Redis).client('UNBLOCK', id))
@@ -181,7 +192,18 @@ export function createOutputLive(options: OutputLiveOptions): OutputLive {
             await options.copyLogs(ids);
           }
           const reader = await openBlocker();
-          void reader.client('ID').then((id: unknown) => (blockerId = Number(id)), () => undefined);
+          blockerId = null;
+          wakeLater = false;
+          void reader.client('ID').then(
+            (id: unknown) => {
+              blockerId = Number(id);
+              if (wakeLater) {
+                wakeLater = false;
+                wake();
+              }
+            },
+            () => undefined,
+          );
           const streams = [...ids.map(output.keyOf), ...ids.map((id) => `${at.get(id)}-0`)];
           const answer: unknown = await reader.xread('COUNT', MAX_OUTPUT_PAGE_PARTS, 'BLOCK', BLOCK_MS, 'STREAMS', ...streams);
           // Back after an outage: each stream is read from its subscriptions' last part, nothing is lost.
@@ -190,7 +212,7 @@ export function createOutputLive(options: OutputLiveOptions): OutputLive {
             const id = ids.find((one) => output.keyOf(one) === key);
             if (id === undefined) continue;
             const parts = partsOfEntries(entries);
-            for (const sub of [...subs]) if (sub.id === id && sub.live) deliver(sub, parts, {});
+            for (const sub of [...(byId.get(id) ?? [])]) if (sub.live) deliver(sub, parts, {});
           }
         } catch (error) {
           if (closed) break;
@@ -229,6 +251,7 @@ export function createOutputLive(options: OutputLiveOptions): OutputLive {
       return () => undefined;
     }
     subs.add(sub);
+    byId.set(id, (byId.get(id) ?? new Set<OutputSub>()).add(sub));
     // The status push, for the end: once the job is terminal a last read delivers the rest.
     sub.stopStatus = options.subscribeStatus(
       id,

@@ -45,7 +45,11 @@ export function checkMaxOutputParts(value: number | undefined, where: string): n
  * them, from any process. Parts go to the Redis stream `<prefix>:<queue>:<id>:jw:out`.
  *
  * `job.updateProgress()` writes no part (progress is status: watchers see it on the job);
- * `job.log(line)` lines become `log` parts, copied when the output is next read or written.
+ * `job.log(line)` lines become `log` parts, copied when the output is next read or written
+ * (their `at` is when they were copied: BullMQ keeps no time for them).
+ *
+ * Writes go through `source`'s own connection, as BullMQ's calls do: with
+ * `maxRetriesPerRequest: null` an append waits while Redis is away, and goes on once it is back.
  *
  * @example
  * const worker = new Worker('chat', async (job) => {
@@ -69,6 +73,8 @@ export function createJobOutputWriter(source: Worker | Queue, options: JobOutput
       if (checked.at !== undefined && (typeof checked.at !== 'string' || Number.isNaN(Date.parse(checked.at)))) {
         throw badRequest('at must be an ISO 8601 date string');
       }
+      // Measured as readers will see it, with its seq and time: a part that fits here fits there.
+      checkOutputInput({ seq: Number.MAX_SAFE_INTEGER, ...checked, at: checked.at ?? now });
       return storedPart(checked, now);
     });
     const jobKey = source.toKey(id);

@@ -4,7 +4,7 @@ import IORedis from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createBullMQJobStore, createJobOutputWriter, type BullMQJobStore, type BullMQJobStoreOptions } from '../../src/bullmq';
 import { JobNotFoundError, JobRequestError } from '../../src/contract/errors';
-import { parseOutputPage } from '../../src/contract/output';
+import { MAX_OUTPUT_PART_LENGTH, parseOutputPage } from '../../src/contract/output';
 import type { JobOutputPart } from '../../src/contract/types';
 import { startRedis, type TestRedis } from '../support/redis';
 import { until } from '../support/until';
@@ -119,6 +119,33 @@ describe('BullMQ store output: append and read', () => {
     expect((await store.readOutput(id, { ...ALICE, after: 2 })).trimmed).toBeUndefined();
     // seq goes on from the parts ever added, not from the parts kept.
     expect(await writer.append(job, { kind: 'text', text: 't6' })).toBe(6);
+  });
+});
+
+describe('BullMQ store output: several writers', () => {
+  it('assigns seqs without gaps or repeats when writers in several connections append at once', async () => {
+    const { store, writer, running, queue } = await fixture();
+    const other = createJobOutputWriter(queue);
+    const { job, id } = await running();
+    await Promise.all(
+      Array.from({ length: 40 }, (_, n) => (n % 2 === 0 ? writer : other).append(n % 3 === 0 ? id : job, { kind: 'data', data: n })),
+    );
+    const { parts } = await store.readOutput(id, { ...ALICE });
+    expect(parts.map((part) => part.seq)).toEqual(Array.from({ length: 40 }, (_, n) => n + 1));
+    expect(new Set(parts.map((part) => part.data)).size).toBe(40);
+  });
+
+  it('refuses a part that would not fit once it has its seq and time, and cuts an over-long log line to fit', async () => {
+    const { store, writer, running } = await fixture();
+    const { job, id } = await running();
+    const almost = 'x'.repeat(MAX_OUTPUT_PART_LENGTH - 30);
+    await expect(writer.append(job, { kind: 'text', text: almost })).rejects.toMatchObject({ status: 400 });
+    await job.log('y'.repeat(MAX_OUTPUT_PART_LENGTH + 10));
+    const { parts } = await store.readOutput(id, { ...ALICE });
+    expect(parts).toHaveLength(1);
+    expect(JSON.stringify(parts[0]).length).toBeLessThanOrEqual(MAX_OUTPUT_PART_LENGTH);
+    expect(parts[0]!.text!.endsWith('[…]')).toBe(true);
+    expect(parseOutputPage(JSON.parse(JSON.stringify({ parts, done: false }))).parts).toHaveLength(1);
   });
 });
 
