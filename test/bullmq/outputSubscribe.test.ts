@@ -6,6 +6,7 @@ import { JobTransportError } from '../../src/contract/errors';
 import type { JobOutputListener, JobOutputPart } from '../../src/contract/types';
 import { createJobHandler } from '../../src/server';
 import { startRedis, type TestRedis } from '../support/redis';
+import { readEvents } from '../support/sse';
 import { until } from '../support/until';
 
 /**
@@ -123,6 +124,31 @@ describe('BullMQ store subscribeOutput', () => {
     await until(seen.done, Boolean, 'done', 5000);
     expect(seen.calls).toEqual([{ seqs: [1], done: true }]);
   });
+});
+
+describe('BullMQ store output on the event stream', () => {
+  it('carries the parts a worker writes, through another store instance, then done', async () => {
+    const { stores, writer, job, token, id } = await fixture();
+    await writer.append(job, { kind: 'text', text: 'one' });
+    const handler = createJobHandler({ store: stores[1]!, basePath: '/api/jobs', authorize: () => ALICE });
+    const controller = new AbortController();
+    const response = await handler(new Request(`http://localhost/api/jobs/events?ids=${id}&output=${id}`, { signal: controller.signal }));
+    expect(response.status).toBe(200);
+    const stream = readEvents(response);
+    cleanups.push(async () => {
+      controller.abort();
+      await stream.cancel().catch(() => undefined);
+    });
+    const outputs = () =>
+      stream.blocks.filter((block) => block.event === 'output').map((block) => JSON.parse(block.data!) as { parts: JobOutputPart[]; done?: boolean });
+    const sent = () => outputs().flatMap((event) => event.parts.map((part) => `${part.seq}:${part.text}`));
+    await until(sent, (texts) => texts.length === 1, 'the first part', 5000);
+    await writer.append(job, { kind: 'text', text: 'two' });
+    await until(sent, (texts) => texts.length === 2, 'the live part', 5000);
+    await job.moveToCompleted('ok', token, false);
+    await until(() => outputs().some((event) => event.done), Boolean, 'done', 5000);
+    expect(sent()).toEqual(['1:one', '2:two']);
+  }, 20_000);
 });
 
 describe('BullMQ store output while Redis is away', () => {
