@@ -7,11 +7,13 @@ import type { JobOutputInput, JobOutputPart } from '../contract/types';
  *
  * One Redis stream per job, `<prefix>:<queue>:<id>:jw:out` (next to the job's own keys).
  * Entry ids are `<seq>-0`, so a part's seq is its entry id and "parts after N" is the range
- * `(N-0 +`. Each entry has two fields: `p`, the part as JSON without its seq, and `l`, how
+ * `(N-0 +`. Each entry has three fields: `p`, the part as JSON without its seq; `l`, how
  * many lines of the job's BullMQ log list (`<jobKey>:logs`, written by `job.log()`) had been
- * copied into the stream when the entry was added. The newest entry therefore holds both
- * counters (the last seq, the lines copied), and every script reads them from it: no other
- * key, nothing to keep in step. MAXLEN trims the oldest entries; the newest always stays.
+ * copied into the stream when the entry was added; and `t`, the job's creation time (BullMQ's
+ * `timestamp`), so the output of an earlier job under the same id is never taken for this
+ * one's. The newest entry therefore holds every counter (the last seq, the lines copied), and
+ * every script reads them from it: no other key, nothing to keep in step. MAXLEN trims the
+ * oldest entries; the newest always stays.
  */
 
 /** The suffix of a job's output stream key, after the job's own key. */
@@ -27,14 +29,22 @@ export const outputKey = (jobKey: string): string => `${jobKey}${OUTPUT_KEY_SUFF
  */
 const COPY_AND_APPEND = `
 local function copyAndAppend(jobKey, logsKey, streamKey, maxlen, at, parts, from)
-  if redis.call('EXISTS', jobKey) == 0 then return -1 end
+  local created = redis.call('HGET', jobKey, 'timestamp')
+  if not created then return -1 end
   local seq, copied = 0, 0
   local newest = redis.call('XREVRANGE', streamKey, '+', '-', 'COUNT', 1)
   if #newest > 0 then
     seq = tonumber(string.match(newest[1][1], '^(%d+)'))
     local fields = newest[1][2]
+    local owner = false
     for i = 1, #fields, 2 do
       if fields[i] == 'l' then copied = tonumber(fields[i + 1]) end
+      if fields[i] == 't' then owner = fields[i + 1] end
+    end
+    -- The output of an earlier job under the same id (removed without the store seeing it).
+    if owner ~= created then
+      redis.call('DEL', streamKey)
+      seq, copied = 0, 0
     end
   end
   local total = redis.call('LLEN', logsKey)
@@ -49,13 +59,13 @@ local function copyAndAppend(jobKey, logsKey, streamKey, maxlen, at, parts, from
     for i, line in ipairs(lines) do
       seq = seq + 1
       local part = cjson.encode({ kind = 'log', text = line, at = at })
-      redis.call('XADD', streamKey, 'MAXLEN', maxlen, seq .. '-0', 'p', part, 'l', first + i)
+      redis.call('XADD', streamKey, 'MAXLEN', maxlen, seq .. '-0', 'p', part, 'l', first + i, 't', created)
     end
     copied = total
   end
   for i = from, #parts do
     seq = seq + 1
-    redis.call('XADD', streamKey, 'MAXLEN', maxlen, seq .. '-0', 'p', parts[i], 'l', copied)
+    redis.call('XADD', streamKey, 'MAXLEN', maxlen, seq .. '-0', 'p', parts[i], 'l', copied, 't', created)
   end
   return seq
 end

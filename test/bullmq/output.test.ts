@@ -208,6 +208,20 @@ describe('BullMQ store output: lifetime of the stream', () => {
     await expect(store.readOutput(pending, { ...ALICE })).rejects.toBeInstanceOf(JobNotFoundError);
   }, 15_000);
 
+  it('of an earlier job under the same id is never read as the new job\'s', async () => {
+    const { store, writer, queue, raw } = await fixture({ keepFinishedMs: 0 });
+    const first = await queue.add('job', { owner: 'alice' }, { jobId: 'reused', delay: FAR_FUTURE_MS });
+    await writer.append('reused', [{ kind: 'text', text: 'old 1' }, { kind: 'text', text: 'old 2' }]);
+    // Removed by BullMQ with no store watching: the stream stays behind.
+    await first.remove();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    await queue.add('job', { owner: 'alice' }, { jobId: 'reused', delay: FAR_FUTURE_MS });
+    expect(await raw.exists(`${queue.toKey('reused')}:jw:out`)).toBe(1);
+    expect((await store.readOutput('reused', { ...ALICE })).parts).toEqual([]);
+    expect(await writer.append('reused', { kind: 'text', text: 'new' })).toBe(1);
+    expect(texts((await store.readOutput('reused', { ...ALICE })).parts)).toEqual(['1:text:new']);
+  });
+
   it('of a job removed while no store was watching goes with the first read that finds the job gone', async () => {
     const { store, writer, raw, queue } = await fixture({ keepFinishedMs: 0 });
     const id = String((await queue.add('job', { owner: 'alice' }, { delay: FAR_FUTURE_MS })).id);
