@@ -1,0 +1,135 @@
+// @vitest-environment node
+import { createServer } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { createFetchJobClient, JobNotFoundError, type JobOutputListener } from '../../src/core';
+import { createJobHandler } from '../../src/server';
+import { toNodeListener } from '../../src/server/node';
+import { createMemoryJobBackend } from '../../src/testing';
+
+/**
+ * The fetch client's output against the real server handler and the memory
+ * backend's `appendOutput`, over a real node:http server on 127.0.0.1.
+ */
+
+async function serve(options: { maxOutputParts?: number } = {}) {
+  const backend = createMemoryJobBackend(options.maxOutputParts ? { maxOutputParts: options.maxOutputParts } : {});
+  const urls: URL[] = [];
+  const handler = createJobHandler({
+    store: backend,
+    basePath: '/api/jobs',
+    authorize: (request) => {
+      const user = request.headers.get('x-user-id');
+      return user ? { owner: user } : null;
+    },
+  });
+  const listener = toNodeListener((request) => {
+    urls.push(new URL(request.url));
+    return handler(request);
+  });
+  const sockets = new Set<Socket>();
+  const server = createServer((req, res) => void listener(req, res));
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    backend,
+    baseUrl: `http://127.0.0.1:${port}/api/jobs`,
+    events: () => urls.filter((u) => u.pathname.endsWith('/events')),
+    reads: () => urls.filter((u) => u.pathname.endsWith('/output') || u.searchParams.get('action') === 'output'),
+    drop() {
+      for (const socket of sockets) socket.destroy();
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function recorder() {
+  const calls: Array<{ seqs: number[]; texts: string[]; info?: { done?: boolean; trimmed?: boolean } }> = [];
+  const errors: unknown[] = [];
+  const listener: JobOutputListener = {
+    next: (parts, info) => calls.push({ seqs: parts.map((p) => p.seq), texts: parts.map((p) => p.text ?? ''), ...(info ? { info } : {}) }),
+    error: (error) => errors.push(error),
+  };
+  return { listener, calls, errors, seqs: () => calls.flatMap((c) => c.seqs), text: () => calls.flatMap((c) => c.texts).join('') };
+}
+
+let s: Awaited<ReturnType<typeof serve>>;
+beforeEach(() => {
+  vi.spyOn(Math, 'random').mockReturnValue(0);
+});
+afterEach(async () => {
+  vi.restoreAllMocks();
+  await s.close();
+});
+
+describe('output through createJobHandler and the memory backend', () => {
+  it('reads pages with readOutput (path and query form), 404 for another owner', async () => {
+    s = await serve();
+    const job = s.backend.create({ owner: 'alice' });
+    const dots = s.backend.create({ owner: 'alice', id: '..' });
+    for (const text of ['Hel', 'lo']) s.backend.appendOutput(job.id, { kind: 'text', text });
+    s.backend.appendOutput(dots.id, { kind: 'log', text: 'line' });
+    const alice = createFetchJobClient({ baseUrl: s.baseUrl, headers: { 'x-user-id': 'alice' } });
+    const page = await alice.readOutput(job.id, { after: 1 });
+    expect(page.parts.map((p) => p.text)).toEqual(['lo']);
+    expect(page.done).toBe(false);
+    expect((await alice.readOutput('..')).parts.map((p) => p.text)).toEqual(['line']);
+    expect(s.reads().at(-1)!.searchParams.get('action')).toBe('output');
+    const bob = createFetchJobClient({ baseUrl: s.baseUrl, headers: { 'x-user-id': 'bob' } });
+    await expect(bob.readOutput(job.id)).rejects.toBeInstanceOf(JobNotFoundError);
+  });
+
+  it('streams output on the one status stream, resumes after the last part when dropped, and ends with done once', async () => {
+    s = await serve();
+    const job = s.backend.create({ owner: 'alice' });
+    const other = s.backend.create({ owner: 'alice' });
+    const client = createFetchJobClient({ baseUrl: s.baseUrl, headers: { 'x-user-id': 'alice' } });
+    const out = recorder();
+    const statuses: string[] = [];
+    const offStatus = client.subscribe!(job.id, { next: (j) => statuses.push(j.status) });
+    const offOther = client.subscribe!(other.id, { next: () => {} });
+    const off = client.subscribeOutput!(job.id, {}, out.listener);
+    s.backend.start(job.id);
+    for (const text of ['a', 'b', 'c']) s.backend.appendOutput(job.id, { kind: 'text', text });
+    await vi.waitFor(() => expect(out.seqs()).toEqual([1, 2, 3]));
+    expect(s.events()).toHaveLength(1);
+
+    s.drop();
+    for (const text of ['d', 'e']) s.backend.appendOutput(job.id, { kind: 'text', text });
+    await vi.waitFor(() => expect(out.seqs()).toEqual([1, 2, 3, 4, 5]), { timeout: 5000 });
+    expect(s.events().at(-1)!.searchParams.get('output')).toBe(`${job.id}:3`);
+
+    s.backend.appendOutput(job.id, { kind: 'text', text: 'f' });
+    s.backend.complete(job.id);
+    await vi.waitFor(() => expect(out.calls.filter((c) => c.info?.done)).toHaveLength(1));
+    expect(out.text()).toBe('abcdef');
+    expect(out.seqs()).toEqual([1, 2, 3, 4, 5, 6]);
+    await vi.waitFor(() => expect(statuses.at(-1)).toBe('completed'));
+    expect(out.errors).toEqual([]);
+    off();
+    offStatus();
+    offOther();
+  });
+
+  it('delivers what a trimmed store still has, with info.trimmed', async () => {
+    s = await serve({ maxOutputParts: 3 });
+    const job = s.backend.create({ owner: 'alice' });
+    for (let i = 1; i <= 6; i++) s.backend.appendOutput(job.id, { kind: 'log', text: `line ${i}` });
+    const client = createFetchJobClient({ baseUrl: s.baseUrl, headers: { 'x-user-id': 'alice' } });
+    const out = recorder();
+    const off = client.subscribeOutput!(job.id, { after: 1 }, out.listener);
+    await vi.waitFor(() => expect(out.seqs()).toEqual([4, 5, 6]));
+    expect(out.calls[0]!.info).toEqual({ trimmed: true });
+    s.backend.appendOutput(job.id, { kind: 'log', text: 'line 7' });
+    await vi.waitFor(() => expect(out.seqs()).toEqual([4, 5, 6, 7]));
+    expect(out.calls.at(-1)!.info).toBeUndefined();
+    off();
+  });
+});
