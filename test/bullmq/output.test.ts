@@ -208,6 +208,16 @@ describe('BullMQ store output: lifetime of the stream', () => {
     await expect(store.readOutput(pending, { ...ALICE })).rejects.toBeInstanceOf(JobNotFoundError);
   }, 15_000);
 
+  it('of a cancelled job stays readable, with done, until it expires', async () => {
+    const { store, writer, raw, queue } = await fixture({ keepFinishedMs: 60_000 });
+    await store.ready();
+    const id = String((await queue.add('job', { owner: 'alice' }, { delay: FAR_FUTURE_MS })).id);
+    await writer.append(id, { kind: 'text', text: 'partial' });
+    await store.cancel(id, ALICE);
+    await until(() => raw.pttl(`${queue.toKey(id)}:jw:out`), (ms) => ms > 0, 'the expiry of the output', 5000);
+    expect(await store.readOutput(id, { ...ALICE })).toEqual({ parts: [expect.objectContaining({ seq: 1, text: 'partial' })], done: true });
+  });
+
   it('of an earlier job under the same id is never read as the new job\'s', async () => {
     const { store, writer, queue, raw } = await fixture({ keepFinishedMs: 0 });
     const first = await queue.add('job', { owner: 'alice' }, { jobId: 'reused', delay: FAR_FUTURE_MS });
