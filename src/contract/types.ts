@@ -114,7 +114,10 @@ export interface JobOutputPart {
 }
 
 /** A part as a producer hands it to a store: `seq` and `at` are filled in by the store. */
-export type JobOutputInput = Omit<JobOutputPart, 'seq' | 'at'> & { at?: string };
+export type JobOutputInput = Omit<JobOutputPart, 'seq' | 'at'> & {
+  /** When the part was produced (ISO 8601); default: when the store received it. */
+  at?: string;
+};
 
 /** One page of a job's output (`GET {base}/{id}/output`). */
 export interface JobOutputPage {
