@@ -35,6 +35,11 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+/** Room for `,"seq":<largest safe integer>` in a part's JSON. */
+const SEQ_ROOM = 24;
+/** Room for `,"at":"<ISO 8601 time of any date>"` in a part's JSON. */
+const AT_ROOM = 36;
+
 function jsonLength(value: unknown): number {
   try {
     return JSON.stringify(value)?.length ?? -1;
@@ -67,8 +72,11 @@ function partProblem(part: unknown): PartProblem | null {
   if (at !== undefined && (typeof at !== 'string' || Number.isNaN(Date.parse(at)))) {
     return { field: 'at', message: 'at must be an ISO 8601 date string' };
   }
-  const length = jsonLength(part);
-  if (length < 0) return { field: null, message: 'an output part must be JSON' };
+  // Measured as stored: a part without `seq` or `at` gets room for the ones the store adds,
+  // so a part accepted on append always reads back within the limit.
+  const json = jsonLength(part);
+  const length = json + (part.seq === undefined ? SEQ_ROOM : 0) + (at === undefined ? AT_ROOM : 0);
+  if (json < 0) return { field: null, message: 'an output part must be JSON' };
   if (length > MAX_OUTPUT_PART_LENGTH) {
     return { field: null, message: `an output part may be at most ${MAX_OUTPUT_PART_LENGTH} characters of JSON` };
   }

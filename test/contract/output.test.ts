@@ -157,12 +157,18 @@ describe('outputInputProblem and checkOutputInput', () => {
     expect(outputInputProblem({ kind: 'data', data })).toMatch(/must be JSON/);
   });
 
-  it('measures the size as JSON text: exactly the limit passes, one more character is refused', () => {
-    const base = JSON.stringify({ kind: 'text', text: '' }).length;
-    const fits = { kind: 'text', text: 'x'.repeat(MAX_OUTPUT_PART_LENGTH - base) };
+  it('measures the size as JSON text as stored (with seq and at): exactly the limit passes, one more character is refused', () => {
+    const base = JSON.stringify({ kind: 'text', text: '', seq: 1, at: AT }).length;
+    const fits = { kind: 'text', text: 'x'.repeat(MAX_OUTPUT_PART_LENGTH - base), seq: 1, at: AT };
     expect(JSON.stringify(fits).length).toBe(MAX_OUTPUT_PART_LENGTH);
     expect(outputInputProblem(fits)).toBeNull();
-    expect(outputInputProblem({ kind: 'text', text: `${fits.text}x` })).toMatch(/at most/);
+    expect(outputInputProblem({ ...fits, text: `${fits.text}x` })).toMatch(/at most/);
+    // Without seq and at, room is kept for the ones the store adds: what is accepted always reads back.
+    const input = { kind: 'text', text: fits.text };
+    expect(outputInputProblem(input)).toMatch(/at most/);
+    const stored = { ...input, text: input.text.slice(0, -64), seq: Number.MAX_SAFE_INTEGER, at: new Date(8.64e15).toISOString() };
+    expect(outputInputProblem({ kind: 'text', text: stored.text })).toBeNull();
+    expect(() => parseOutputPart(stored)).not.toThrow();
     // Escapes count: a quote is two characters of JSON.
     expect(outputInputProblem({ kind: 'text', text: '"'.repeat(MAX_OUTPUT_PART_LENGTH / 2) })).toMatch(/at most/);
   });
