@@ -85,3 +85,4 @@ export {
   type JobOutputState,
 } from './components/JobOutput';
 export { defaultJobOutputLabels, type JobOutputLabels } from './components/outputLabels';
+export type { JobShareMode, JobShareOptions } from './react/shareTabs';

@@ -100,3 +100,14 @@ export type {
   JobOutputWatchHandle,
   JobOutputWatchOptions,
 } from './output/types';
+export { shareClientAcrossTabs, type ShareSubscribeHint } from './share/shareClientAcrossTabs';
+export {
+  DEFAULT_SHARE_HEARTBEAT_MS,
+  DEFAULT_SHARED_READ_TTL_MS,
+  SILENT_LEADER_BEATS,
+  type ShareAcrossTabsOptions,
+  type ShareableJobClient,
+  type ShareChannel,
+  type SharedJobClient,
+  type ShareLocks,
+} from './share/types';

@@ -2,8 +2,10 @@ import { QueryClient, QueryClientContext, QueryClientProvider } from '@tanstack/
 import { createContext, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { createJobWatcher, type JobWatcher } from '../core/createJobWatcher';
 import type { Job, JobClient } from '../contract/types';
+import type { ShareAcrossTabsOptions } from '../core/share/types';
 import { createJobKeys, type JobKeys } from './jobKeys';
 import { queryClientJobCache, type QueryClientJobCache } from './queryClientJobCache';
+import { createLazySharedClient, shareOptionsOf, type JobShareMode, type LazySharedClient } from './shareTabs';
 import { useIsomorphicLayoutEffect } from './useIsomorphicLayoutEffect';
 
 /** @internal What the provider gives hooks. */
@@ -36,8 +38,22 @@ export interface JobClientProviderProps {
    * same id would otherwise be one cache entry. Default: none (`jobKeys`).
    */
   scope?: string;
-  /** Called once per job id for the whole app, whichever components watch it, when the job is first seen terminal. The place for toasts. */
+  /**
+   * Called once per job id for the whole app, whichever components watch it, when the job is first seen terminal. The place for toasts.
+   * While tabs share (`share`), once for all the tabs open when it settled.
+   */
   onJobSettled?: (job: Job) => void;
+  /**
+   * One connection per browser: with `'tabs'`, the tabs of the app that use the same backend
+   * (the client's `shareKey`) and `scope` elect a leader, and only the leader's watcher talks to
+   * the server (one poll round per interval, one event stream); the others get its jobs over
+   * BroadcastChannel, and another tab takes over when it closes. `'none'`: each tab on its own.
+   * An object is `'tabs'` with options (a `key` for clients without `shareKey`; fakes in tests).
+   * Default: `'tabs'` in browsers with BroadcastChannel and Web Locks when the client has a
+   * `shareKey`; `'none'` on servers, in jsdom and for clients without one. Read when the provider
+   * mounts (and when `scope` or the key changes).
+   */
+  share?: JobShareMode;
   /** The app. */
   children?: ReactNode;
 }
@@ -48,22 +64,24 @@ export interface JobClientProviderProps {
  * job data can be read, prefetched and invalidated with React Query's usual
  * calls under {@link jobKeys}.
  */
-export function JobClientProvider({ client, queryClient, scope, onJobSettled, children }: JobClientProviderProps) {
+export function JobClientProvider({ client, queryClient, scope, onJobSettled, share, children }: JobClientProviderProps) {
   const ambient = useContext(QueryClientContext);
   const [ownQueryClient] = useState(() => (queryClient ?? ambient ? null : new QueryClient()));
   const qc = (queryClient ?? ambient ?? ownQueryClient) as QueryClient;
 
   const onJobSettledRef = useRef(onJobSettled);
   const [local] = useState(createLocal);
-  const [state, setState] = useState(() => makeWatcher(qc, client, onJobSettledRef, scope));
+  const shareOptions = shareOptionsOf(share, client, scope);
+  const shareKey = shareOptions?.key ?? null;
+  const [state, setState] = useState(() => makeWatcher(qc, client, onJobSettledRef, scope, shareOptions));
   let current = state;
-  if (state.queryClient !== qc || state.scope !== scope) {
-    // A different QueryClient or scope means different data: start over with a new watcher.
+  if (state.queryClient !== qc || state.scope !== scope || state.shareKey !== shareKey) {
+    // A different QueryClient, scope or tab group means different data: start over with a new watcher.
     // (Making one has no effect outside it: it starts nothing until it is used.)
-    current = makeWatcher(qc, client, onJobSettledRef, scope);
+    current = makeWatcher(qc, client, onJobSettledRef, scope, shareOptions);
     setState(current);
   }
-  const { watcher, keys, cache } = current;
+  const { watcher, keys, cache, lazy } = current;
 
   // The watcher is told of a new client or callback once this render commits, never during
   // render: a render React throws away (suspended, interrupted, StrictMode's second one) changes nothing.
@@ -71,12 +89,15 @@ export function JobClientProvider({ client, queryClient, scope, onJobSettled, ch
   useIsomorphicLayoutEffect(() => {
     onJobSettledRef.current = onJobSettled;
   });
-  useIsomorphicLayoutEffect(() => watcher.setClient(client), [watcher, client]);
+  useIsomorphicLayoutEffect(() => (lazy ? lazy.setClient(client) : watcher.setClient(client)), [watcher, lazy, client]);
   useEffect(() => cache.connect(watcher), [cache, watcher]);
+  // Joins the tab group once mounted (never during render or on a server).
+  useEffect(() => lazy?.connect(), [lazy]);
 
+  const hooksClient = lazy ?? client;
   const value = useMemo<JobContextValue>(
-    () => ({ client, watcher, queryClient: qc, keys, local }),
-    [client, watcher, qc, keys, local],
+    () => ({ client: hooksClient, watcher, queryClient: qc, keys, local }),
+    [hooksClient, watcher, qc, keys, local],
   );
   const tree = <JobContext.Provider value={value}>{children}</JobContext.Provider>;
   return qc === ambient ? tree : <QueryClientProvider client={qc}>{tree}</QueryClientProvider>;
@@ -87,8 +108,21 @@ function makeWatcher(
   client: JobClient,
   onJobSettled: { current: ((job: Job) => void) | undefined },
   scope: string | undefined,
-): { queryClient: QueryClient; scope: string | undefined; keys: JobKeys; cache: QueryClientJobCache; watcher: JobWatcher } {
+  shareOptions: ShareAcrossTabsOptions | null,
+): {
+  queryClient: QueryClient;
+  scope: string | undefined;
+  shareKey: string | null;
+  keys: JobKeys;
+  cache: QueryClientJobCache;
+  watcher: JobWatcher;
+  lazy: LazySharedClient | null;
+} {
   let countsRefreshQueued = false;
+  // Sharing: the watcher reads through the tab group; the coordination code is a separate chunk.
+  const lazy = shareOptions
+    ? createLazySharedClient(client, shareOptions, () => import('./shareTabsRuntime').then((m) => m.startShareRuntime))
+    : null;
   const keys = createJobKeys(scope);
   const cache = queryClientJobCache(queryClient, keys);
   // A job that appears, starts, finishes or leaves changes the active counts:
@@ -103,7 +137,7 @@ function makeWatcher(
     });
   };
   const watcher = createJobWatcher({
-    client,
+    client: lazy ?? client,
     cache,
     onJobStatusChange(_job, previous) {
       if (previous) refreshCounts();
@@ -111,10 +145,12 @@ function makeWatcher(
     // A job just started is seen first with its first answer: counts read before it existed miss it.
     onJobFirstSeen: refreshCounts,
     onJobSettled(job) {
-      onJobSettled.current?.(job);
+      const fire = () => onJobSettled.current?.(job);
+      if (lazy) lazy.settleOnce(job, fire);
+      else fire();
     },
   });
-  return { queryClient, scope, keys, cache, watcher };
+  return { queryClient, scope, shareKey: shareOptions?.key ?? null, keys, cache, watcher, lazy };
 }
 
 /** A provider's {@link JobContextValue.local}: one value per `create` function, for the provider's life. */
