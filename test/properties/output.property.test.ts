@@ -141,15 +141,16 @@ describe('output watcher (model-based)', () => {
           return () => void (queue = queue.filter((c) => c !== callback));
         };
         const calls: Record<Id, number> = { a: 0, b: 0 };
-        let watcher: JobOutputWatcher;
         let stops: Array<() => void> = [];
         /** The tracked resume point of each id: the last seq shown before a reload. */
         const shownBefore: Record<Id, number> = { a: 0, b: 0 };
-        const load = () => {
-          watcher = createJobOutputWatcher({ client: w.client, scheduleFrame, graceMs: 0, random: () => 0.5 });
-          stops = IDS.map((id) => watcher.subscribe(id, () => calls[id]++));
-          for (const id of IDS) watcher.watch(id, { maxParts, after: Math.max(0, shownBefore[id] - maxParts) });
+        const load = (): JobOutputWatcher => {
+          const next = createJobOutputWatcher({ client: w.client, scheduleFrame, graceMs: 0, random: () => 0.5 });
+          stops = IDS.map((id) => next.subscribe(id, () => calls[id]++));
+          for (const id of IDS) next.watch(id, { maxParts, after: Math.max(0, shownBefore[id] - maxParts) });
+          return next;
         };
+        let watcher = load();
         const flush = () => {
           const run = queue;
           queue = [];
@@ -180,7 +181,6 @@ describe('output watcher (model-based)', () => {
             }
           }
         };
-        load();
         for (const step of steps) {
           const subs = w.open();
           const sub = 'sub' in step ? subs[step.sub % Math.max(1, subs.length)] : undefined;
@@ -234,7 +234,7 @@ describe('output watcher (model-based)', () => {
               for (const id of IDS) shownBefore[id] = watcher.getSnapshot(id).lastSeq;
               stops.forEach((stop) => stop());
               watcher.dispose();
-              load();
+              watcher = load();
               break;
             case 'finish':
               w.terminal[IDS[step.id]!] = true;
