@@ -207,6 +207,9 @@ function recorder() {
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
+/** `vi.waitFor` with room for a loaded machine (2 shared cores). */
+const eventually = <T>(check: () => T) => vi.waitFor(check, { timeout: 5000 });
+
 let s: OutputServer;
 beforeEach(async () => {
   // No jitter: a reconnect follows a drop after 0.5 s.
@@ -311,12 +314,12 @@ describe('subscribeOutput: one connection', () => {
       client.subscribe!(id, { next: status }),
       client.subscribeOutput!(id, {}, outputs[i]!.listener),
     ]);
-    await vi.waitFor(() => {
+    await eventually(() => {
       for (const o of outputs) expect(o.seqs()).toEqual([1, 2]);
       expect(status).toHaveBeenCalledTimes(3);
     });
     s.append('b', 1);
-    await vi.waitFor(() => expect(outputs[1]!.seqs()).toEqual([1, 2, 3]));
+    await eventually(() => expect(outputs[1]!.seqs()).toEqual([1, 2, 3]));
     expect(s.eventRequests()).toHaveLength(1);
     const url = s.eventRequests()[0]!.url;
     expect(url.searchParams.get('ids')).toBe('a,b,c');
@@ -332,18 +335,18 @@ describe('subscribeOutput: one connection', () => {
     const from5 = recorder();
     const off2 = client.subscribeOutput!('a', { after: 2 }, from2.listener);
     const off5 = client.subscribeOutput!('a', { after: 5 }, from5.listener);
-    await vi.waitFor(() => expect(from2.seqs()).toEqual([3, 4, 5, 6]));
-    await vi.waitFor(() => expect(from5.seqs()).toEqual([6]));
+    await eventually(() => expect(from2.seqs()).toEqual([3, 4, 5, 6]));
+    await eventually(() => expect(from5.seqs()).toEqual([6]));
     expect(s.eventRequests()).toHaveLength(1);
     expect(s.eventRequests()[0]!.url.searchParams.get('output')).toBe('a:2');
 
     // A late listener from the start, on the stream that already carries `a`: caught up by one read, no new stream.
     const late = recorder();
     const offLate = client.subscribeOutput!('a', {}, late.listener);
-    await vi.waitFor(() => expect(late.seqs()).toEqual([1, 2, 3, 4, 5, 6]));
+    await eventually(() => expect(late.seqs()).toEqual([1, 2, 3, 4, 5, 6]));
     s.append('a', 1);
-    await vi.waitFor(() => expect(late.seqs()).toEqual(range(1, 7)));
-    await vi.waitFor(() => expect(from5.seqs()).toEqual([6, 7]));
+    await eventually(() => expect(late.seqs()).toEqual(range(1, 7)));
+    await eventually(() => expect(from5.seqs()).toEqual([6, 7]));
     expect(from2.seqs()).toEqual([3, 4, 5, 6, 7]);
     expect(s.eventRequests()).toHaveLength(1);
     expect(s.outputReads().map((r) => r.url.searchParams.get('after'))).toEqual(['0']);
@@ -359,12 +362,12 @@ describe('subscribeOutput: reconnects resume after the last part', () => {
     const client = createFetchJobClient({ baseUrl: s.baseUrl });
     const out = recorder();
     const off = client.subscribeOutput!('a', {}, out.listener);
-    await vi.waitFor(() => expect(out.seqs()).toEqual([1, 2, 3]));
+    await eventually(() => expect(out.seqs()).toEqual([1, 2, 3]));
     s.drop();
-    await vi.waitFor(() => expect(out.disconnected).toHaveLength(1));
+    await eventually(() => expect(out.disconnected).toHaveLength(1));
     expect(out.disconnected[0]).toBeInstanceOf(JobTransportError);
     s.append('a', 2); // while the stream is down
-    await vi.waitFor(() => expect(out.seqs()).toEqual([1, 2, 3, 4, 5]), { timeout: 5000 });
+    await eventually(() => expect(out.seqs()).toEqual([1, 2, 3, 4, 5]));
     const [first, ...reconnects] = s.eventRequests();
     expect(first!.url.searchParams.get('output')).toBe('a');
     expect(reconnects.length).toBeGreaterThanOrEqual(1);
@@ -379,8 +382,8 @@ describe('subscribeOutput: reconnects resume after the last part', () => {
     const client = createFetchJobClient({ baseUrl: s.baseUrl, silenceTimeoutMs: 300 });
     const out = recorder();
     const off = client.subscribeOutput!('a', {}, out.listener);
-    await vi.waitFor(() => expect(out.seqs()).toEqual([1, 2]));
-    await vi.waitFor(() => expect(s.eventRequests().length).toBeGreaterThanOrEqual(2), { timeout: 5000 });
+    await eventually(() => expect(out.seqs()).toEqual([1, 2]));
+    await eventually(() => expect(s.eventRequests().length).toBeGreaterThanOrEqual(2));
     expect(s.eventRequests()[1]!.url.searchParams.get('output')).toBe('a:2');
     expect(out.seqs()).toEqual([1, 2]);
     off();
@@ -391,11 +394,11 @@ describe('subscribeOutput: reconnects resume after the last part', () => {
     const client = createFetchJobClient({ baseUrl: s.baseUrl });
     const out = recorder();
     const off = client.subscribeOutput!('a', {}, out.listener);
-    await vi.waitFor(() => expect(out.seqs()).toHaveLength(1000), { timeout: 5000 });
+    await eventually(() => expect(out.seqs()).toHaveLength(1000));
     const first = s.streams()[0]!;
     s.drop();
     const missing = s.append('a', 5);
-    await vi.waitFor(() => expect(out.seqs()).toEqual(range(1, 1005)), { timeout: 5000 });
+    await eventually(() => expect(out.seqs()).toEqual(range(1, 1005)));
     const last = s.streams().at(-1)!;
     expect(last).not.toBe(first);
     expect(last.url.searchParams.get('output')).toBe('a:1000');
@@ -418,22 +421,22 @@ describe('subscribeOutput: changing the id set', () => {
     const a = recorder();
     const b = recorder();
     const offA = client.subscribeOutput!('a', {}, a.listener);
-    await vi.waitFor(() => expect(a.seqs()).toEqual([1, 2, 3]));
+    await eventually(() => expect(a.seqs()).toEqual([1, 2, 3]));
     const offB = client.subscribeOutput!('b', {}, b.listener);
     // Parts keep coming while the streams switch: on the old stream, the new one, or both.
     const timer = setInterval(() => s.append('a', 1), 5);
-    await vi.waitFor(() => expect(s.eventRequests()).toHaveLength(2));
-    await vi.waitFor(() => expect(b.seqs()).toEqual([1]));
+    await eventually(() => expect(s.eventRequests()).toHaveLength(2));
+    await eventually(() => expect(b.seqs()).toEqual([1]));
     await new Promise((resolve) => setTimeout(resolve, 100));
     clearInterval(timer);
     const total = s.count('a');
-    await vi.waitFor(() => expect(a.seqs().at(-1)).toBe(total));
+    await eventually(() => expect(a.seqs().at(-1)).toBe(total));
     expect(a.seqs()).toEqual(range(1, total));
     expect(a.disconnected).toHaveLength(0);
     const second = s.eventRequests()[1]!.url;
     expect(second.searchParams.get('ids')).toBe('a,b');
     expect(Number(parseOutputRequest(/output=([^&]*)/.exec(second.search)![1]!)[0]![1])).toBeGreaterThanOrEqual(3);
-    await vi.waitFor(() => expect(s.open()).toHaveLength(1));
+    await eventually(() => expect(s.open()).toHaveLength(1));
     offA();
     offB();
   });
@@ -445,10 +448,10 @@ describe('subscribeOutput: gaps, done and malformed events', () => {
     const client = createFetchJobClient({ baseUrl: s.baseUrl });
     const out = recorder();
     const off = client.subscribeOutput!('a', {}, out.listener);
-    await vi.waitFor(() => expect(out.seqs()).toEqual([1]));
+    await eventually(() => expect(out.seqs()).toEqual([1]));
     s.append('a', 2, { live: false }); // never sent on the stream
     s.append('a', 1);
-    await vi.waitFor(() => expect(out.seqs()).toEqual([1, 2, 3, 4]));
+    await eventually(() => expect(out.seqs()).toEqual([1, 2, 3, 4]));
     expect(s.outputReads().map((r) => r.url.searchParams.get('after'))).toEqual(['1']);
     expect(out.calls.every((c) => c.info === undefined)).toBe(true);
     off();
@@ -459,11 +462,11 @@ describe('subscribeOutput: gaps, done and malformed events', () => {
     const client = createFetchJobClient({ baseUrl: s.baseUrl });
     const out = recorder();
     const off = client.subscribeOutput!('a', {}, out.listener);
-    await vi.waitFor(() => expect(out.seqs()).toEqual([1]));
+    await eventually(() => expect(out.seqs()).toEqual([1]));
     s.append('a', 3, { live: false });
     s.trimBefore('a', 4);
     s.append('a', 1);
-    await vi.waitFor(() => expect(out.seqs()).toEqual([1, 4, 5]));
+    await eventually(() => expect(out.seqs()).toEqual([1, 4, 5]));
     expect(out.calls[1]).toEqual({ seqs: [4, 5], info: { trimmed: true } });
     off();
   });
@@ -474,16 +477,16 @@ describe('subscribeOutput: gaps, done and malformed events', () => {
     const out = recorder();
     const offStatus = client.subscribe!('a', { next: () => {} });
     const off = client.subscribeOutput!('a', {}, out.listener);
-    await vi.waitFor(() => expect(out.seqs()).toEqual([1, 2]));
+    await eventually(() => expect(out.seqs()).toEqual([1, 2]));
     s.append('a', 1);
     s.finish('a');
-    await vi.waitFor(() => expect(out.calls.at(-1)).toEqual({ seqs: [], info: { done: true } }));
+    await eventually(() => expect(out.calls.at(-1)).toEqual({ seqs: [], info: { done: true } }));
     expect(out.seqs()).toEqual([1, 2, 3]);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(out.calls.filter((c) => c.info?.done)).toHaveLength(1);
     expect(s.eventRequests()).toHaveLength(1);
     const offB = client.subscribe!('b', { next: () => {} });
-    await vi.waitFor(() => expect(s.eventRequests()).toHaveLength(2));
+    await eventually(() => expect(s.eventRequests()).toHaveLength(2));
     expect(s.eventRequests()[1]!.url.searchParams.get('ids')).toBe('a,b');
     expect(s.eventRequests()[1]!.url.searchParams.has('output')).toBe(false);
     off();
@@ -496,18 +499,18 @@ describe('subscribeOutput: gaps, done and malformed events', () => {
     const client = createFetchJobClient({ baseUrl: s.baseUrl });
     const out = recorder();
     const off = client.subscribeOutput!('a', {}, out.listener);
-    await vi.waitFor(() => expect(out.seqs()).toEqual([1, 2]));
+    await eventually(() => expect(out.seqs()).toEqual([1, 2]));
     s.append('a', 2, { live: false });
     const bad = `event: output\ndata: ${JSON.stringify({ id: 'a', parts: [{ seq: 3, kind: 'image', url: 'javascript:alert(1)', at: at(3) }] })}\n\n`;
     for (let i = 0; i < 20; i++) s.raw(bad);
     s.raw('event: output\ndata: {"id": "a", oops\n\n');
-    await vi.waitFor(() => expect(out.seqs()).toEqual([1, 2, 3, 4]));
+    await eventually(() => expect(out.seqs()).toEqual([1, 2, 3, 4]));
     expect(out.disconnected).toHaveLength(1);
     expect(out.disconnected[0]).toBeInstanceOf(JobProtocolError);
     expect(s.outputReads().length).toBe(1);
     // Valid events still arrive on the same stream.
     s.append('a', 1);
-    await vi.waitFor(() => expect(out.seqs()).toEqual([1, 2, 3, 4, 5]));
+    await eventually(() => expect(out.seqs()).toEqual([1, 2, 3, 4, 5]));
     expect(s.eventRequests()).toHaveLength(1);
     off();
   });
@@ -519,16 +522,16 @@ describe('subscribeOutput: gaps, done and malformed events', () => {
       url.pathname.endsWith('/events') ? null : { status: 404, body: JSON.stringify({ error: { code: 'not_found', message: 'x' } }) },
     );
     const off = client.subscribeOutput!('a', {}, out.listener);
-    await vi.waitFor(() => expect(s.streams()).toHaveLength(1));
+    await eventually(() => expect(s.streams()).toHaveLength(1));
     s.raw(`event: missing\ndata: {"id":"a"}\n\n`);
-    await vi.waitFor(() => expect(out.errors).toHaveLength(1));
+    await eventually(() => expect(out.errors).toHaveLength(1));
     expect(out.errors[0]).toBeInstanceOf(JobNotFoundError);
     off();
     const badAfter = recorder();
     const badId = recorder();
     client.subscribeOutput!('a', { after: -2 }, badAfter.listener);
     client.subscribeOutput!('', {}, badId.listener);
-    await vi.waitFor(() => expect([...badAfter.errors, ...badId.errors]).toHaveLength(2));
+    await eventually(() => expect([...badAfter.errors, ...badId.errors]).toHaveLength(2));
     expect(badAfter.errors[0]).toMatchObject({ status: 400, code: 'bad_request' });
     expect(badId.errors[0]).toBeInstanceOf(JobRequestError);
   });

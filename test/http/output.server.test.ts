@@ -60,6 +60,9 @@ function recorder() {
   return { listener, calls, errors, seqs: () => calls.flatMap((c) => c.seqs), text: () => calls.flatMap((c) => c.texts).join('') };
 }
 
+/** `vi.waitFor` with room for a loaded machine (2 shared cores). */
+const eventually = <T>(check: () => T) => vi.waitFor(check, { timeout: 5000 });
+
 let s: Awaited<ReturnType<typeof serve>>;
 beforeEach(() => {
   vi.spyOn(Math, 'random').mockReturnValue(0);
@@ -98,20 +101,20 @@ describe('output through createJobHandler and the memory backend', () => {
     const off = client.subscribeOutput!(job.id, {}, out.listener);
     s.backend.start(job.id);
     for (const text of ['a', 'b', 'c']) s.backend.appendOutput(job.id, { kind: 'text', text });
-    await vi.waitFor(() => expect(out.seqs()).toEqual([1, 2, 3]));
+    await eventually(() => expect(out.seqs()).toEqual([1, 2, 3]));
     expect(s.events()).toHaveLength(1);
 
     s.drop();
     for (const text of ['d', 'e']) s.backend.appendOutput(job.id, { kind: 'text', text });
-    await vi.waitFor(() => expect(out.seqs()).toEqual([1, 2, 3, 4, 5]), { timeout: 5000 });
+    await eventually(() => expect(out.seqs()).toEqual([1, 2, 3, 4, 5]));
     expect(s.events().at(-1)!.searchParams.get('output')).toBe(`${job.id}:3`);
 
     s.backend.appendOutput(job.id, { kind: 'text', text: 'f' });
     s.backend.complete(job.id);
-    await vi.waitFor(() => expect(out.calls.filter((c) => c.info?.done)).toHaveLength(1));
+    await eventually(() => expect(out.calls.filter((c) => c.info?.done)).toHaveLength(1));
     expect(out.text()).toBe('abcdef');
     expect(out.seqs()).toEqual([1, 2, 3, 4, 5, 6]);
-    await vi.waitFor(() => expect(statuses.at(-1)).toBe('completed'));
+    await eventually(() => expect(statuses.at(-1)).toBe('completed'));
     expect(out.errors).toEqual([]);
     off();
     offStatus();
@@ -125,10 +128,10 @@ describe('output through createJobHandler and the memory backend', () => {
     const client = createFetchJobClient({ baseUrl: s.baseUrl, headers: { 'x-user-id': 'alice' } });
     const out = recorder();
     const off = client.subscribeOutput!(job.id, { after: 1 }, out.listener);
-    await vi.waitFor(() => expect(out.seqs()).toEqual([4, 5, 6]));
+    await eventually(() => expect(out.seqs()).toEqual([4, 5, 6]));
     expect(out.calls[0]!.info).toEqual({ trimmed: true });
     s.backend.appendOutput(job.id, { kind: 'log', text: 'line 7' });
-    await vi.waitFor(() => expect(out.seqs()).toEqual([4, 5, 6, 7]));
+    await eventually(() => expect(out.seqs()).toEqual([4, 5, 6, 7]));
     expect(out.calls.at(-1)!.info).toBeUndefined();
     off();
   });
