@@ -121,6 +121,29 @@ describe('output through createJobHandler and the memory backend', () => {
     offOther();
   });
 
+  it('adds output to a stream already carrying the status (Last-Event-ID resumes status, output from the start)', async () => {
+    s = await serve();
+    const job = s.backend.create({ owner: 'alice' });
+    const client = createFetchJobClient({ baseUrl: s.baseUrl, headers: { 'x-user-id': 'alice' } });
+    const statuses: string[] = [];
+    const offStatus = client.subscribe!(job.id, { next: (j) => statuses.push(j.status) });
+    await eventually(() => expect(statuses).toEqual(['pending']));
+    for (const text of ['x', 'y']) s.backend.appendOutput(job.id, { kind: 'text', text });
+    const out = recorder();
+    const off = client.subscribeOutput!(job.id, {}, out.listener);
+    await eventually(() => expect(out.text()).toBe('xy'));
+    expect(s.events()).toHaveLength(2);
+    expect(s.events()[1]!.searchParams.get('output')).toBe(job.id);
+    // The first stream closes once the second carries everything; nothing is delivered twice.
+    s.backend.appendOutput(job.id, { kind: 'text', text: 'z' });
+    s.backend.start(job.id);
+    await eventually(() => expect(out.text()).toBe('xyz'));
+    await eventually(() => expect(statuses).toEqual(['pending', 'processing']));
+    expect(out.seqs()).toEqual([1, 2, 3]);
+    off();
+    offStatus();
+  });
+
   it('delivers what a trimmed store still has, with info.trimmed', async () => {
     s = await serve({ maxOutputParts: 3 });
     const job = s.backend.create({ owner: 'alice' });
