@@ -43,13 +43,20 @@ const READ_METHODS = ['GET', 'HEAD', 'OPTIONS'];
  * | `GET {base}/counts?meta.projectId=p1` | 200 `{ pending, processing }` |
  * | `POST {base}/{id}/cancel` | 200 Job · 409 `not_cancellable` · 405 when the store has no `cancel` |
  * | `POST {base}/{id}/retry` | 200 Job · 409 `not_retryable` · 405 when the store has no `retry` |
- * | `GET {base}/events?ids=a,b` | `text/event-stream` |
- * | `GET {base}?id=<id>` · `POST {base}?id=<id>&action=cancel\|retry` | the same as the per-job routes above |
+ * | `GET {base}/{id}/output?after=N&limit=M` | 200 `{ parts, done, trimmed? }` · 404 `not_found` (also when the store has no `readOutput`) |
+ * | `GET {base}/events?ids=a,b&output=a:17,b` | `text/event-stream`: events `job`, `missing`, `output` |
+ * | `GET {base}?id=<id>` · `GET {base}?id=<id>&action=output&after=N` · `POST {base}?id=<id>&action=cancel\|retry` | the same as the per-job routes above |
  *
  * The query form of the per-job routes carries any id, and is the only form
  * for `.` and `..` (URL parsers remove dot segments from paths, `%2E` too);
- * `id` takes no other parameter (`ids`, list parameters) and `action` is for
- * POST only (400 otherwise). `POST {base}` without `id` answers 405.
+ * `id` takes no other parameter (`ids`, list parameters) but `after` and
+ * `limit` with `action=output`; `action` is `output` on GET, `cancel` or
+ * `retry` on POST (400 otherwise). `POST {base}` without `id` answers 405.
+ *
+ * Output: `after` is an integer ≥ 0 (default 0), `limit` 1–500 (default 500,
+ * `MAX_OUTPUT_PAGE_PARTS`); the page is the store's `readOutput` answer,
+ * checked (valid parts, seq after `after` without a gap unless `trimmed`, at
+ * most `limit`) — a store answering anything else is a 500, reported.
  *
  * A store that is down answers 503 `unavailable` with `Retry-After` (a
  * `JobTransportError`, or no answer within `storeTimeoutMs`), never a hang.
@@ -95,6 +102,17 @@ const READ_METHODS = ['GET', 'HEAD', 'OPTIONS'];
  * positions instead (`1732800000000-3`): a client reconnecting through any
  * instance is sent exactly the jobs that changed since (all of them when the
  * log no longer reaches back that far).
+ * `output=a:17,b` (ids percent-encoded, each also in `ids`, at most 100;
+ * `:N` the last part the client has, default 0) adds `output` events
+ * `{ id, parts, done?, trimmed? }` for those ids: the parts after N (read a
+ * page at a time, as fast as the client reads), then new ones from
+ * `store.subscribeOutput` (else `readOutput` every `pollIntervalMs`), each
+ * part exactly once per connection, at most 256 KiB of parts or 500 parts
+ * per event; once the job is terminal and its last part was sent, one event
+ * with `done: true`, and that id's output ends. Output events carry the same
+ * `id:` as a `missing` event would; the stream stays open until every job and
+ * every output has ended. A `missing` id carries no output; a store without
+ * `readOutput` carries none (the `output` parameter is still validated).
  * With `store.subscribe` the stream subscribes before reading the snapshot;
  * without it the store is polled. A subscription reporting `disconnected`
  * ends the stream like a store failure. When the client goes away (request signal
