@@ -108,6 +108,19 @@ export default defineConfig({
         },
       },
       {
+        // Tab sharing in real Chromium: Node drives several pages (Playwright) against the
+        // project's own HTTP server: `vitest run --project tabs`.
+        resolve: { alias: packageAliases },
+        test: {
+          name: 'tabs',
+          environment: 'node',
+          globals: true,
+          include: ['test/browser/tabs.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
         // jobwatch/msw against msw 3 in the browser (msw 3 needs Node 22, so not in Node):
         // `msw` resolves to the msw3 alias package, and its own worker script is served.
         plugins: [react()],

@@ -11,15 +11,14 @@ import type { ShareRuntime } from './shareTabs';
  */
 export function startShareRuntime(client: JobClient, options: ShareAcrossTabsOptions): ShareRuntime {
   const shared = shareClientAcrossTabs(client, options);
-  let claims: NotificationClaims | null = null;
+  // Listening from the start: a claim posted by another tab before this one listened would be missed.
+  const claims: NotificationClaims = createNotificationClaims();
   return {
     shared,
-    claim(key, won) {
-      (claims ??= createNotificationClaims()).claim(key, won);
-    },
+    claim: claims.claim,
     close() {
       shared.close();
-      claims?.close();
+      claims.close();
     },
   };
 }
