@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useRef, useSyncExternalStore } from 'react';
-import { DEFAULT_STORED_OUTPUT_PARTS } from '../contract/output';
 import { createJobOutputWatcher } from '../core/output/createJobOutputWatcher';
+import { outputPartsLimit } from '../core/output/limits';
 import { EMPTY_OUTPUT_SNAPSHOT } from '../core/output/snapshot';
 import type { JobOutputSnapshot, JobOutputWatcher } from '../core/output/types';
 import { useJobContext, type JobContextValue } from './JobClientProvider';
@@ -12,7 +12,7 @@ export interface UseJobOutputOptions {
   /**
    * Keep only the newest N parts in memory (older ones, and their text, are dropped; `trimmed`
    * says so). Hooks of one id with different values share the largest. Default 10,000
-   * (`DEFAULT_STORED_OUTPUT_PARTS`, what a store keeps).
+   * (`DEFAULT_STORED_OUTPUT_PARTS`, what a store keeps); a value below 1 or not finite is the default.
    */
   maxParts?: number;
   /** Set `false` to follow nothing (the result is empty). Default `true`. */
@@ -65,7 +65,7 @@ export function useJobOutput(jobId: string | null | undefined, options: UseJobOu
   const { client, local } = useJobContext();
   const watcher = local(outputWatcher);
   const id = options.enabled === false || !jobId ? null : jobId;
-  const maxParts = options.maxParts ?? DEFAULT_STORED_OUTPUT_PARTS;
+  const maxParts = outputPartsLimit(options.maxParts);
   const afterRef = useRef(options.after);
   afterRef.current = options.after;
 

@@ -1,8 +1,8 @@
-import { DEFAULT_STORED_OUTPUT_PARTS } from '../../contract/output';
 import type { JobClient } from '../../contract/types';
 import { animationFrame, createFrameBatcher } from './frames';
 import { createOutputFollower, type OutputFollower } from './follower';
 import { createOutputHistory, type OutputHistory } from './history';
+import { outputPartsLimit as partsLimit } from './limits';
 import { EMPTY_OUTPUT_SNAPSHOT, nextSnapshot } from './snapshot';
 import type { JobOutputSnapshot, JobOutputWatcher, JobOutputWatcherOptions, JobOutputWatchOptions } from './types';
 
@@ -16,11 +16,6 @@ interface OutputEntry {
   version: number;
   snapshot: JobOutputSnapshot;
   grace: ReturnType<typeof setTimeout> | null;
-}
-
-/** A positive whole number of parts, or the default. */
-function partsLimit(value: number | undefined): number {
-  return value !== undefined && Number.isFinite(value) && value >= 1 ? Math.floor(value) : DEFAULT_STORED_OUTPUT_PARTS;
 }
 
 /**
