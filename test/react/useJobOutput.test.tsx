@@ -3,7 +3,7 @@ import { StrictMode, type ReactNode } from 'react';
 import { renderToString } from 'react-dom/server';
 import { type JobClient } from '../../src/core';
 import { JobClientProvider } from '../../src/react/JobClientProvider';
-import { createMemoryJobIdStorage, type JobIdStorage } from '../../src/react/trackedJobsStore';
+import { createMemoryJobIdStorage, trackedJobsStores, type JobIdStorage } from '../../src/react/trackedJobsStore';
 import { useJobOutput, type UseJobOutputOptions } from '../../src/react/useJobOutput';
 import { useTrackedJobs } from '../../src/react/useTrackedJobs';
 import { createMemoryJobBackend } from '../../src/testing';
@@ -198,5 +198,28 @@ describe('useJobOutput with useTrackedJobs: a reload resumes from the last part 
     await frame();
     expect(server.subscriptions.at(-1)!.after).toBe(0);
     loaded.unmount();
+  });
+});
+
+describe('tracked stores: the last seq kept with the ids', () => {
+  it('keeps a plain array until a seq is known, drops the seq with the id, ignores untracked ids, and merges seqs of two providers', () => {
+    const storage = createMemoryJobIdStorage();
+    const one = trackedJobsStores()(storage, 'writer');
+    const two = trackedJobsStores()(storage, 'writer');
+    one.track('a');
+    one.track('b');
+    expect(storage.getItem(KEY)).toBe('["a","b"]');
+    one.setLastSeq('zzz', 9);
+    expect(storage.getItem(KEY)).toBe('["a","b"]');
+    one.setLastSeq('a', 7);
+    two.setLastSeq('b', 3);
+    expect(JSON.parse(storage.getItem(KEY)!)).toEqual(['a', 'b', { seq: { a: 7, b: 3 } }]);
+    expect(two.lastSeq('a')).toBe(7);
+    expect(one.lastSeq('b')).toBe(3);
+    expect(one.getSnapshot()).toEqual(['a', 'b']);
+    one.untrack('a');
+    expect(JSON.parse(storage.getItem(KEY)!)).toEqual(['b', { seq: { b: 3 } }]);
+    expect(one.lastSeq('a')).toBe(0);
+    expect(trackedJobsStores()(storage, 'writer').lastSeq('b')).toBe(3);
   });
 });
