@@ -318,9 +318,13 @@ export const ReloadMidStream: Story = {
     await step('Write a story: tokens stream in, the id is tracked in the tab’s storage', async () => {
       await userEvent.click(canvas.getByRole('button', { name: 'Write a story' }));
       await waitFor(() => expect(shownText(writerLog(canvasElement)).length).toBeGreaterThan(60), { timeout: TIMEOUT });
-      await expect(canvas.getByTestId('tab-storage')).toHaveTextContent(`jobwatch:tracked:${WRITER_KEY}`);
+      // The id is kept, and (about once a second) the last part shown with it.
+      await waitFor(() => expect(canvas.getByTestId('tab-storage')).toHaveTextContent(new RegExp(`jobwatch:tracked:${WRITER_KEY} = \\["job_1",\\{"seq":\\{"job_1":\\d+\\}\\}\\]`)), { timeout: TIMEOUT });
       before = shownText(writerLog(canvasElement));
       await expect(STORY_TEXT.startsWith(before)).toBe(true);
+      // Mid-stream: part of the story is shown, the job still writing.
+      await expect(before.length).toBeLessThan(STORY_TEXT.length);
+      await expect(canvas.getByRole('status')).toHaveAttribute('data-state', 'processing');
     });
 
     const first = writerLog(canvasElement);
@@ -363,9 +367,11 @@ export const ReloadMidStreamBounded: Story = {
     await userEvent.click(canvas.getByRole('button', { name: 'Write a story' }));
     await waitFor(() => expect(backend.jobs()[0]?.status).toBe('processing'), { timeout: TIMEOUT });
     const id = backend.jobs()[0]!.id;
-    // Past the first 30 parts before reloading.
-    await waitFor(async () => expect((await serverParts(backend, id)).length).toBeGreaterThan(30), { timeout: TIMEOUT });
-    await waitFor(() => expect(shownText(writerLog(canvasElement)).length).toBeGreaterThan(0), { timeout: TIMEOUT });
+    // The tab's storage keeps, with the tracked id, the last part shown (written about once a second): past 20 before reloading.
+    const storedSeq = () => Number(new RegExp(`"seq":\\{"${id}":(\\d+)\\}`).exec(canvas.getByTestId('tab-storage').textContent ?? '')?.[1] ?? 0);
+    await waitFor(() => expect(storedSeq()).toBeGreaterThan(20), { timeout: TIMEOUT });
+    const shownBefore = storedSeq();
+    await expect(canvas.getByRole('status')).toHaveAttribute('data-state', 'processing');
     const callsBefore = backend.calls.length;
     await userEvent.click(canvas.getByRole('button', { name: 'Reload page' }));
     await waitFor(() => expect(canvas.getByTestId('page-load')).toHaveTextContent('Page load 2'), { timeout: TIMEOUT });
@@ -378,7 +384,7 @@ export const ReloadMidStreamBounded: Story = {
       .filter((call) => call.method === 'subscribeOutput' || call.method === 'readOutput')
       .map((call) => (call.args[1] as { after?: number } | undefined)?.after ?? 0);
     await expect(asked.length).toBeGreaterThan(0);
-    await expect(Math.min(...asked)).toBeGreaterThan(0);
+    await expect(Math.min(...asked)).toBeGreaterThanOrEqual(shownBefore - 12);
     const parts = await serverParts(backend, id);
     await expect(shownText(log)).toBe(joinedText(parts.slice(-12)));
   },
