@@ -7,4 +7,13 @@ export { createJobHandler, type JobHandlerOptions } from './createJobHandler';
 export { DEFAULT_STORE_TIMEOUT_MS } from './guardStore';
 export { DEFAULT_UNAVAILABLE_RETRY_AFTER_MS } from './http';
 export { MAX_EVENT_STREAM_BUFFER_BYTES } from './eventStreamContext';
-export type { JobPushInfo, JobStore, JobStoreRequestOptions, JobSubscriptionListener } from '../contract/types';
+export type {
+  JobOutputListener,
+  JobOutputPage,
+  JobOutputPart,
+  JobPushInfo,
+  JobStore,
+  JobStoreRequestOptions,
+  JobSubscriptionListener,
+} from '../contract/types';
+export type { JobOutputEvent } from '../contract/output';

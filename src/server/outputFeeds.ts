@@ -22,6 +22,7 @@ const MAX_PENDING_PARTS = MAX_OUTPUT_PAGE_PARTS;
 export interface OutputFeedsContext {
   /** The store; the handler only opens feeds when it has `readOutput`. */
   store: JobStore;
+  /** The caller the stream was opened for: every store call is made for them. */
   owner: string;
   /** Aborted when the stream ends: every read in flight stops. */
   signal: AbortSignal;
