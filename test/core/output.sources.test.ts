@@ -202,3 +202,23 @@ describe('output watcher: sources', () => {
     watcher.dispose();
   });
 });
+
+describe('output watcher: a hidden page', () => {
+  it('polling waits while the page is hidden or offline and goes on once it is back', async () => {
+    let visible = false;
+    const environment = { isVisible: () => visible, isOnline: () => true, subscribe: () => () => {} };
+    const server = outputServer();
+    const frames = manualFrames();
+    const watcher = createJobOutputWatcher({ client: server.pollClient(), scheduleFrame: frames.schedule, environment });
+    server.grow(2);
+    watcher.watch('job-1');
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(server.reads).toHaveLength(0);
+    visible = true;
+    await vi.advanceTimersByTimeAsync(1000);
+    frames.flush();
+    expect(server.reads).toHaveLength(1);
+    expect(watcher.getSnapshot('job-1').lastSeq).toBe(2);
+    watcher.dispose();
+  });
+});

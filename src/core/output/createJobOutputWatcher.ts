@@ -1,4 +1,6 @@
 import type { JobClient } from '../../contract/types';
+import { browserEnvironment } from '../watcher/environment';
+import type { JobWatcherEnvironment } from '../watcher/types';
 import { animationFrame, createFrameBatcher } from './frames';
 import { createOutputFollower, type OutputFollower } from './follower';
 import { createOutputHistory, type OutputHistory } from './history';
@@ -26,7 +28,8 @@ interface OutputEntry {
  * after `graceMs`), one source (push through `client.subscribeOutput`, else polling
  * `client.readOutput` every `pollInterval`; neither: `supported: false`), delivery in
  * `seq` order exactly once (replays dropped, gaps filled by reads), `maxParts` memory
- * (the largest of the watches), and at most one notification per frame.
+ * (the largest of the watches), and at most one notification per frame. Polling waits
+ * while the page is hidden or offline (a push subscription stays open).
  *
  * @example
  * const output = createJobOutputWatcher({ client });
@@ -38,6 +41,11 @@ export function createJobOutputWatcher(options: JobOutputWatcherOptions = {}): J
   const pollInterval = Math.max(1, options.pollInterval ?? 1000);
   const graceMs = Math.max(0, options.graceMs ?? 1000);
   const random = options.random ?? Math.random;
+  let environment: JobWatcherEnvironment | null | undefined = options.environment;
+  const paused = () => {
+    if (environment === undefined) environment = browserEnvironment();
+    return environment !== null && (!environment.isVisible() || !environment.isOnline());
+  };
   const entries = new Map<string, OutputEntry>();
   const listeners = new Map<string, Set<() => void>>();
 
@@ -75,6 +83,7 @@ export function createJobOutputWatcher(options: JobOutputWatcherOptions = {}): J
         client: () => client,
         pollInterval,
         random,
+        paused,
         deliver: (parts) => history.append(parts),
         changed: () => frames.mark(id),
       }),

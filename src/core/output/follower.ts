@@ -13,6 +13,8 @@ export interface FollowerDeps {
   pollInterval: number;
   /** Jitter source in [0, 1). */
   random: () => number;
+  /** Whether polling waits now (the page is hidden or offline): no read goes out, the next interval asks again. */
+  paused(): boolean;
   /** New parts were delivered, in order (called before `changed`). */
   deliver(parts: JobOutputPart[]): void;
   /** Something of the follower's state changed (connection, error, done…). */
@@ -160,6 +162,10 @@ export function createOutputFollower(id: string, after: number, deps: FollowerDe
 
   async function poll(): Promise<void> {
     if (ended() || reading) return;
+    if (deps.paused()) {
+      later('read', deps.pollInterval, () => void poll());
+      return;
+    }
     if (connection !== 'error') connection = 'polling';
     const count = await read(() => void poll());
     if (count === null || ended()) return;

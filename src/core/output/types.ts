@@ -1,4 +1,5 @@
 import type { JobClient, JobOutputPart } from '../../contract/types';
+import type { JobWatcherEnvironment } from '../watcher/types';
 
 /**
  * How a job's output is being followed:
@@ -82,6 +83,11 @@ export interface JobOutputWatcherOptions {
   scheduleFrame?: JobOutputFrameScheduler;
   /** Jitter source of the retry backoff, in [0, 1). Default `Math.random`. */
   random?: () => number;
+  /**
+   * Page visibility and connectivity: polling waits while the page is hidden or offline.
+   * Default: the browser's (looked up at the first poll); `null`: never waits.
+   */
+  environment?: JobWatcherEnvironment | null;
 }
 
 /**
