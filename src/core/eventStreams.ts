@@ -7,7 +7,7 @@ import { outputAfterProblem, parseOutputEvent, type JobOutputEvent } from '../co
 import type { SseEvent } from './sseParser';
 import type { Job, JobBatch, JobOutputListener, JobOutputPage, JobSubscriptionListener } from '../contract/types';
 import { newConnection, runConnection, type Connection, type ConnectionHooks } from './streams/connection';
-import { chunkWants, covers, isNeeded, planStreams, resumeFrom, retiredCovered, streamQuery, type StreamWants } from './streams/planner';
+import { chunkWants, isNeeded, planStreams, resumeFrom, retiredCovered, streamQuery, type StreamWants } from './streams/planner';
 import { createJobDispatch, malformedFrame } from './streams/jobDispatch';
 import { createOutputPositions } from './streams/outputPositions';
 
