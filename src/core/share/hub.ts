@@ -43,6 +43,8 @@ interface HubJob {
   stop: () => void;
   sent: Job | undefined;
   error: Error | null;
+  /** The hub's polls of it are paused (every tab hidden, and the client has no push). */
+  paused: boolean;
 }
 
 interface HubOutput {
@@ -116,6 +118,10 @@ export function createHub(options: HubOptions): Hub {
       entry.sent = snapshot.job;
       post({ t: 'job', hub, job: snapshot.job });
     }
+    const paused = snapshot.connection === 'paused';
+    // Tabs stop relying on the hub's pushes: one that polls while hidden reads (through the hub) again.
+    if (paused && !entry.paused) post({ t: 'paused', hub, id });
+    entry.paused = paused;
     if (snapshot.error !== entry.error) {
       entry.error = snapshot.error;
       if (snapshot.error) post({ t: 'lost', hub, id, error: toWire(snapshot.error), fatal: snapshot.fatal });
@@ -134,6 +140,7 @@ export function createHub(options: HubOptions): Hub {
       stop: watcher.subscribe(id, () => publish(id)),
       sent: undefined,
       error: null,
+      paused: false,
     };
     jobs.set(id, entry);
     publish(id);

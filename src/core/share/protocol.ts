@@ -43,6 +43,7 @@ export type HubMessage =
   | { t: 'job'; hub: string; job: Job }
   | { t: 'jobs'; hub: string; to: string; jobs: Job[] }
   | { t: 'lost'; hub: string; id: string; error: WireError; fatal: boolean }
+  | { t: 'paused'; hub: string; id: string }
   | { t: 'parts'; hub: string; id: string; parts: JobOutputPart[]; done: boolean; trimmed: boolean }
   | { t: 'outputError'; hub: string; id: string; error: WireError }
   | { t: 'answer'; hub: string; to: string; req: number; ok: boolean; value: unknown };

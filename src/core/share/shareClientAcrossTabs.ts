@@ -200,6 +200,11 @@ export function shareClientAcrossTabs(client: JobClient, options: ShareAcrossTab
         }
         return;
       }
+      case 'paused': {
+        const error = new JobTransportError('jobwatch: the leader tab paused its polls (every tab is hidden)');
+        for (const s of [...(jobSubs.get(m.id) ?? [])]) s.listener.disconnected?.(error);
+        return;
+      }
       case 'parts':
         for (const s of [...(outputSubs.get(m.id) ?? [])]) {
           const parts = m.parts.filter((p) => p.seq > s.lastSeq);
