@@ -20,6 +20,7 @@ export async function startWorker(runStep = generateStep) {
     async (job, _token, signal) => {
       for (const [i, step] of STEPS.entries()) {
         await job.updateProgress({ progress: Math.round((i / STEPS.length) * 100), message: step });
+        await job.log(step); // a `log` part of the job's output (useJobOutput, <JobOutput>)
         try {
           await runStep(job.data.prompt, step, signal);
         } catch (error) {

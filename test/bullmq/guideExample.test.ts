@@ -213,6 +213,10 @@ describe('the BullMQ guide example (BullMQ on a real Redis)', () => {
       expect(await (await get('/api/jobs?status=completed')).json()).toEqual({ jobs: [completed], nextCursor: null });
       expect(await (await get('/api/jobs?status=completed', 'u2')).json()).toEqual({ jobs: [], nextCursor: null });
       expect(await (await get('/api/jobs/counts')).json()).toEqual({ pending: 0, processing: 0 });
+      // Each step's job.log() line is a `log` part of the job's output, to its owner only.
+      const output = await (await get(`/api/jobs/${jobId}/output`)).json();
+      expect(output).toMatchObject({ done: true, parts: STEPS.map((text, i) => ({ seq: i + 1, kind: 'log', text })) });
+      expect((await get(`/api/jobs/${jobId}/output`, 'u2')).status).toBe(404);
     });
   });
 
