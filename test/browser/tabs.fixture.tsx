@@ -2,7 +2,8 @@
  * The page the tab-sharing browser tests (and bench/tabs.bench.ts) open in several tabs:
  * a JobClientProvider over createFetchJobClient against the test server, and one row per
  * job id of `?ids=a,b` showing its status. `?share=none` turns sharing off,
- * `?share=default` leaves the provider's default. Tests read the DOM and `window.jobwatchTest`.
+ * `?share=default` leaves the provider's default, `?push=off` polls instead of the event stream.
+ * Tests read the DOM and `window.jobwatchTest`.
  */
 import { createRoot } from 'react-dom/client';
 import { createFetchJobClient, JobClientProvider, useJobStatus, type Job } from 'jobwatch';
@@ -29,7 +30,9 @@ const mode = params.get('share');
 const state: TestState = { leader: false, settled: [], appSettled: [], seen: {} };
 window.jobwatchTest = state;
 
-const client = Object.assign(createFetchJobClient({ baseUrl: '/api/jobs' }), { shareKey: `${location.origin}/api/jobs` });
+const client = Object.assign(createFetchJobClient({ baseUrl: '/api/jobs', push: params.get('push') !== 'off' }), {
+  shareKey: `${location.origin}/api/jobs`,
+});
 const share = mode === 'none' ? 'none' : mode === 'default' ? undefined : { onLeaderChange: (leader: boolean) => (state.leader = leader) };
 
 function Row({ id }: { id: string }) {

@@ -71,8 +71,8 @@ export async function startTabServer() {
     counts,
     origin: `http://127.0.0.1:${port}`,
     /** The page's URL watching `ids`. */
-    pageUrl: (ids: string[], share?: 'none' | 'default') =>
-      `http://127.0.0.1:${port}/?ids=${ids.map(encodeURIComponent).join(',')}${share ? `&share=${share}` : ''}`,
+    pageUrl: (ids: string[], share?: 'none' | 'default', push = true) =>
+      `http://127.0.0.1:${port}/?ids=${ids.map(encodeURIComponent).join(',')}${share ? `&share=${share}` : ''}${push ? '' : '&push=off'}`,
     resetCounts() {
       counts.requests = 0;
       counts.streams = 0;

@@ -145,3 +145,38 @@ describe('tab sharing: errors, output, lists and mutations', () => {
     expect(() => openTab(browser, backend, { key: '' })).toThrow(TypeError);
   });
 });
+
+describe('tab sharing: page lifecycle', () => {
+  it('a leader being frozen gives the lead up at once and queues again when resumed; pagehide says goodbye', async () => {
+    const browser = fakeBrowser();
+    const backend = createMemoryJobBackend();
+    const job = backend.create();
+    const pages = [new EventTarget(), new EventTarget()];
+    const tabs = pages.map((lifecycle) => openTab(browser, pollingClient(backend), { lifecycle }));
+    tabs[1]!.watcher.watch(job.id);
+    await settle(500);
+    expect(leaderOf(tabs)).toEqual([tabs[0]]);
+    pages[0]!.dispatchEvent(new Event('freeze'));
+    await settle(10);
+    expect(leaderOf(tabs)).toEqual([tabs[1]]);
+    pages[0]!.dispatchEvent(new Event('resume'));
+    await settle(10);
+    expect(leaderOf(tabs)).toEqual([tabs[1]]);
+    // The follower watching another job leaves (pagehide): the leader's hub stops reading that job.
+    const other = backend.create();
+    tabs[0]!.watcher.watch(other.id);
+    const readsOf = (id: string) =>
+      backend.calls.filter((c) => (c.method === 'getStatus' || c.method === 'getStatuses') && JSON.stringify(c.args).includes(`"${id}"`)).length;
+    await settle(5000);
+    expect(readsOf(other.id)).toBeGreaterThanOrEqual(2);
+    pages[0]!.dispatchEvent(new Event('pagehide'));
+    // A page in the back/forward cache runs nothing more.
+    browser.freeze(tabs[0]!.tab);
+    await settle(100);
+    const before = readsOf(other.id);
+    await settle(10_000);
+    expect(readsOf(other.id)).toBe(before);
+    expect(readsOf(job.id)).toBeGreaterThan(0);
+    for (const t of tabs) t.shared.close();
+  });
+});

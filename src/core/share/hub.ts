@@ -22,7 +22,7 @@ export interface HubOptions {
   client: () => JobClient;
   /** Sends a message to every tab (this tab's included). */
   post(message: HubMessage): void;
-  /** The heartbeat, in ms: a beat is posted this often; tabs silent for 3 beats are dropped. */
+  /** The heartbeat, in ms: a beat is posted this often. */
   heartbeatMs: number;
   /** How long `list` / `getPendingCount` answers are reused, in ms. */
   readTtlMs: number;
@@ -55,6 +55,13 @@ interface HubOutput {
   after: number;
 }
 
+/**
+ * A tab silent this long (ms; or 3 beats, if longer) is taken to have crashed: its watches are dropped.
+ * Long, because a hidden tab's timers may run only once a minute (Chrome's intensive throttling);
+ * a tab that closes normally says goodbye on `pagehide`.
+ */
+const SILENT_TAB_MS = 120_000;
+
 /** Parts kept per job for tabs that subscribe later. */
 const MAX_BUFFERED_PARTS = 500;
 
@@ -77,6 +84,7 @@ export function createHub(options: HubOptions): Hub {
   /** Unknown tabs already asked to say hello. */
   const asked = new Set<string>();
   let wasVisible = false;
+  const silentTabMs = Math.max(SILENT_TAB_MS, 3 * options.heartbeatMs);
   let closed = false;
 
   const environment: JobWatcherEnvironment = {
@@ -346,7 +354,7 @@ export function createHub(options: HubOptions): Hub {
   const beat = setInterval(() => {
     post({ t: 'beat', hub });
     const now = Date.now();
-    for (const [tabId, tab] of tabs) if (tabId !== hub && now - tab.seenAt > 3 * options.heartbeatMs) dropTab(tabId);
+    for (const [tabId, tab] of tabs) if (tabId !== hub && now - tab.seenAt > silentTabMs) dropTab(tabId);
   }, options.heartbeatMs);
   post({ t: 'lead', hub });
 

@@ -236,12 +236,13 @@ export function shareClientAcrossTabs(client: JobClient, options: ShareAcrossTab
     hub?.receive(tm);
   };
 
+  const lifecycle = options.lifecycle === undefined ? defaultLifecycle() : options.lifecycle ? [options.lifecycle] : [];
   const election = createElection({
     name,
     tabId,
     locks,
     heartbeatMs,
-    lifecycle: options.lifecycle === undefined ? defaultLifecycle() : options.lifecycle ? [options.lifecycle] : [],
+    lifecycle,
     random: Math.random,
     announce: (leading) => channel.postMessage({ t: 'peer', from: tabId, leading } satisfies TabMessage),
     onLead() {
@@ -259,6 +260,13 @@ export function shareClientAcrossTabs(client: JobClient, options: ShareAcrossTab
   const sendState = () => toHub({ t: 'state', from: tabId, ...state() });
   const stopEnv = env?.subscribe(sendState) ?? null;
   const keepAlive = setInterval(sendState, heartbeatMs);
+  // Leaving the page (closed, or into the back/forward cache): the hub forgets this tab at once; back: registers again.
+  const onPageHide = () => toHub({ t: 'bye', from: tabId });
+  const onPageShow = () => hello();
+  for (const target of lifecycle) {
+    target.addEventListener('pagehide', onPageHide);
+    target.addEventListener('pageshow', onPageShow);
+  }
 
   /** Asks the hub to call `method`; a local abort rejects at once (the hub's answer is then ignored). */
   function call<T>(method: HubMethod, args: unknown[], signal?: AbortSignal): Promise<T> {
@@ -324,6 +332,10 @@ export function shareClientAcrossTabs(client: JobClient, options: ShareAcrossTab
       closed = true;
       clearInterval(keepAlive);
       stopEnv?.();
+      for (const target of lifecycle) {
+        target.removeEventListener('pagehide', onPageHide);
+        target.removeEventListener('pageshow', onPageShow);
+      }
       election.close();
       for (const p of pending.values()) p.reject(new JobTransportError('jobwatch: this shared client is closed'));
       pending.clear();
