@@ -48,7 +48,8 @@ export function sharesByDefault(client: JobClient): boolean {
  * @throws TypeError when sharing is asked for but neither the client nor the options name a key.
  */
 export function shareOptionsOf(mode: JobShareMode | undefined, client: JobClient, scope: string | undefined): ShareAcrossTabsOptions | null {
-  if (mode === 'none' || (mode === undefined && !sharesByDefault(client))) return null;
+  // Never on a server: there are no tabs, and nothing may wait for an effect that never runs.
+  if (typeof window === 'undefined' || mode === 'none' || (mode === undefined && !sharesByDefault(client))) return null;
   const options: JobShareOptions = typeof mode === 'object' ? mode : {};
   const clientKey = (client as { shareKey?: unknown }).shareKey;
   const key = options.key ?? (typeof clientKey === 'string' ? clientKey : undefined);
@@ -84,24 +85,40 @@ interface Live<L> {
 export function createLazySharedClient(client: JobClient, options: ShareAcrossTabsOptions, load: LoadShareRuntime): LazySharedClient {
   let real = client;
   let runtime: ShareRuntime | null = null;
+  /** The coordination code could not be loaded: this tab works on its own, with the real client. */
+  let alone = false;
+  /** Where calls go now: the shared client, the real one when alone, or nowhere yet. */
+  const target = (): JobClient | null => runtime?.shared ?? (alone ? real : null);
   let waiters: Array<() => void> = [];
   const jobs = new Set<Live<JobSubscriptionListener>>();
   const outputs = new Set<Live<JobOutputListener>>();
 
-  const ready = (): Promise<SharedJobClient> =>
-    runtime ? Promise.resolve(runtime.shared) : new Promise<void>((resolve) => waiters.push(resolve)).then(ready);
+  const ready = (): Promise<JobClient> => {
+    const now = target();
+    return now ? Promise.resolve(now) : new Promise<void>((resolve) => waiters.push(resolve)).then(ready);
+  };
 
   function forward<K extends 'getStatus' | 'getStatuses' | 'list' | 'getPendingCount' | 'cancel' | 'retry' | 'readOutput'>(name: K) {
     return ((...args: unknown[]) =>
-      ready().then((shared) => (shared[name] as (...a: unknown[]) => Promise<unknown>)(...args))) as NonNullable<JobClient[K]>;
+      ready().then((to) => (to[name] as (...a: unknown[]) => Promise<unknown>)(...args))) as NonNullable<JobClient[K]>;
   }
 
-  function attach(): void {
-    for (const live of jobs) live.off = runtime!.shared.subscribe!(...(live.args as [string]), live.listener);
-    for (const live of outputs) {
-      const [id, o] = live.args as [string, { after?: number }];
-      live.off = runtime!.shared.subscribeOutput?.(id, o, live.listener) ?? null;
-    }
+  function subscribeTo(to: JobClient, live: Live<JobSubscriptionListener>): void {
+    const [id, ...hint] = live.args;
+    live.off = to.subscribe ? (to.subscribe as (...a: unknown[]) => () => void)(id, live.listener, ...hint) : null;
+  }
+  function subscribeOutputTo(to: JobClient, live: Live<JobOutputListener>): void {
+    const [id, o] = live.args as [string, { after?: number }];
+    live.off = to.subscribeOutput?.(id, o, live.listener) ?? null;
+  }
+
+  /** Connected (or alone): subscriptions made meanwhile are made now, and waiting calls go. */
+  function attach(to: JobClient): void {
+    for (const live of jobs) subscribeTo(to, live);
+    for (const live of outputs) subscribeOutputTo(to, live);
+    const woken = waiters;
+    waiters = [];
+    for (const wake of woken) wake();
   }
 
   function detach(): void {
@@ -119,7 +136,8 @@ export function createLazySharedClient(client: JobClient, options: ShareAcrossTa
     subscribe(id, listener, ...hint: unknown[]) {
       const live: Live<JobSubscriptionListener> = { args: [id, ...hint], listener, off: null };
       jobs.add(live);
-      if (runtime) live.off = (runtime.shared.subscribe as (...a: unknown[]) => () => void)(id, listener, ...hint);
+      const to = target();
+      if (to) subscribeTo(to, live);
       return () => {
         jobs.delete(live);
         live.off?.();
@@ -128,19 +146,25 @@ export function createLazySharedClient(client: JobClient, options: ShareAcrossTa
     },
     connect() {
       let left = false;
-      void load().then((start) => {
-        if (left) return;
-        runtime = start(real, options);
-        attach();
-        const woken = waiters;
-        waiters = [];
-        for (const wake of woken) wake();
-      });
+      void load().then(
+        (start) => {
+          if (left) return;
+          runtime = start(real, options);
+          attach(runtime.shared);
+        },
+        () => {
+          // A chunk that fails to load (offline, a deploy in between): this tab polls on its own.
+          if (left) return;
+          alone = true;
+          attach(real);
+        },
+      );
       return () => {
         left = true;
         detach();
         runtime?.close();
         runtime = null;
+        alone = false;
       };
     },
     setClient(next) {
@@ -169,7 +193,8 @@ export function createLazySharedClient(client: JobClient, options: ShareAcrossTa
         },
       };
       outputs.add(live);
-      if (runtime) live.off = runtime.shared.subscribeOutput?.(id, o, live.listener) ?? null;
+      const to = target();
+      if (to) subscribeOutputTo(to, live);
       return () => {
         outputs.delete(live);
         live.off?.();
