@@ -185,7 +185,7 @@ export const StepLog: Story = {
   render: (args) => (
     <>
       <JobStatus jobId={args.jobId} detailed />
-      <JobOutput {...args} style={{ fontFamily: 'ui-monospace, monospace', fontSize: '0.8125rem' }} />
+      <JobOutput {...args} />
     </>
   ),
   play: async (context) => {
@@ -387,5 +387,37 @@ export const ReloadMidStreamBounded: Story = {
     await expect(Math.min(...asked)).toBeGreaterThanOrEqual(shownBefore - 12);
     const parts = await serverParts(backend, id);
     await expect(shownText(log)).toBe(joinedText(parts.slice(-12)));
+  },
+};
+
+/**
+ * A log longer than the log's height (the stylesheet's
+ * `--jobwatch-output-max-height`, 20rem): it scrolls, so it must be reachable
+ * by keyboard to be scrolled without a mouse (axe: scrollable-region-focusable).
+ * `tabIndex={0}` is passed here; `<JobOutput>` does not make itself focusable.
+ */
+export const LongLog: Story = {
+  name: 'Long log (scrolls)',
+  tags: ['!dev', '!autodocs', 'test'],
+  args: { labels: { label: 'Build log' }, tabIndex: 0 },
+  parameters: {
+    jobwatch: {
+      jobs: [
+        {
+          id: 'job-1',
+          runningMs: 1500,
+          output: Array.from({ length: 60 }, (_, i) => ({ atMs: i * 20, part: { kind: 'log' as const, text: `Step ${i + 1} of 60: ok` } })),
+        },
+      ],
+    },
+  },
+  render: (args) => <JobOutput {...args} />,
+  play: async ({ canvasElement }) => {
+    const log = await findLog(canvasElement, 'Build log');
+    await waitFor(() => expect(log).toHaveAttribute('data-state', 'done'), { timeout: TIMEOUT });
+    await expect(log.innerText.split('\n').filter((line) => line !== '')).toEqual(Array.from({ length: 60 }, (_, i) => `Step ${i + 1} of 60: ok`));
+    await expect(log.scrollHeight).toBeGreaterThan(log.clientHeight);
+    await userEvent.tab();
+    await expect(log).toHaveFocus();
   },
 };
