@@ -1,4 +1,13 @@
-export * from './core/index';
+export * from './core/coreExports';
+// Tab sharing (`shareClientAcrossTabs`) is in jobwatch/core only: here the provider loads it on demand.
+export type {
+  ShareAcrossTabsOptions,
+  ShareableJobClient,
+  ShareChannel,
+  SharedJobClient,
+  ShareLocks,
+} from './core/share/types';
+export type { ShareSubscribeHint } from './core/share/shareClientAcrossTabs';
 export { JobClientProvider, useJobClient, type JobClientProviderProps } from './react/JobClientProvider';
 export { useJobStatus } from './react/useJobStatus';
 export { usePendingJobsCount, DEFAULT_COUNT_INTERVAL } from './react/usePendingJobsCount';

@@ -184,6 +184,6 @@ function JobOutputWithRef(props: JobOutputProps, ref: ForwardedRef<HTMLDivElemen
  * <JobStatus jobId={jobId} />
  * <JobOutput jobId={jobId} maxParts={2000} className="story" />
  */
-export const JobOutput = forwardRef(JobOutputWithRef) as (
+export const JobOutput = /* @__PURE__ */ forwardRef(JobOutputWithRef) as (
   props: JobOutputProps & RefAttributes<HTMLDivElement>,
 ) => ReactElement | null;

@@ -42,7 +42,6 @@ export interface TrackedList {
 
 const EMPTY: readonly string[] = Object.freeze([]);
 
-const NO_SEQS: ReadonlyMap<string, number> = new Map();
 
 /**
  * Reads stored content: a JSON array of ids, optionally ending with one object
@@ -51,18 +50,18 @@ const NO_SEQS: ReadonlyMap<string, number> = new Map();
  * see the ids). Anything that is not such an array counts as empty; never throws.
  */
 export function parseTrackedList(raw: string | null): TrackedList {
-  if (raw === null) return { ids: EMPTY, seqs: NO_SEQS };
+  if (raw === null) return { ids: EMPTY, seqs: new Map() };
   let value: unknown;
   try {
     value = JSON.parse(raw);
   } catch {
-    return { ids: EMPTY, seqs: NO_SEQS };
+    return { ids: EMPTY, seqs: new Map() };
   }
-  if (!Array.isArray(value)) return { ids: EMPTY, seqs: NO_SEQS };
+  if (!Array.isArray(value)) return { ids: EMPTY, seqs: new Map() };
   const unique = [...new Set(value.filter((id): id is string => typeof id === 'string' && id !== ''))];
   const ids = unique.length === 0 ? EMPTY : Object.freeze(unique.slice(-MAX_TRACKED_JOBS));
   const stored: unknown = (value.at(-1) as { seq?: unknown } | null)?.seq;
-  if (typeof stored !== 'object' || stored === null) return { ids, seqs: NO_SEQS };
+  if (typeof stored !== 'object' || stored === null) return { ids, seqs: new Map() };
   const seqs = new Map<string, number>();
   for (const id of ids) {
     const seq = (stored as Record<string, unknown>)[id];
