@@ -1,3 +1,5 @@
+import type { OutputResume } from './outputResume';
+
 /**
  * Where {@link useTrackedJobs} keeps job ids: the part of the Web Storage API
  * it uses, so `localStorage`, `sessionStorage` or your own object fit.
@@ -333,4 +335,46 @@ export function browserJobIdStorage(): JobIdStorage | null {
   } catch {
     return null;
   }
+}
+
+/** How often, at most, the last shown output `seq` of a tracked id is written to its storage (ms). */
+const SEQ_WRITE_INTERVAL_MS = 1000;
+
+/**
+ * @internal Fills a provider's output resume points from its tracked-jobs stores (once; later
+ * calls change nothing): the last part shown of a tracked id is read from, and written to,
+ * every list of the provider holding it — at once, then at most once per
+ * {@link SEQ_WRITE_INTERVAL_MS} per id, and what is pending when a hook stops.
+ */
+export function fillOutputResume(resume: OutputResume, stores: TrackedJobsStores): void {
+  if (resume.shown) return;
+  /** Per id: the last seq shown, the last one written, and the throttle timer. */
+  const pending = new Map<string, { seq: number; written: number; timer: ReturnType<typeof setTimeout> | null }>();
+  const remember = (id: string, seq: number) => {
+    for (const store of stores.tracking(id)) store.setLastSeq(id, seq);
+  };
+  const write = (id: string) => {
+    const state = pending.get(id)!;
+    if (state.seq === state.written) return;
+    state.written = state.seq;
+    remember(id, state.seq);
+    state.timer = setTimeout(() => {
+      state.timer = null;
+      write(id);
+    }, SEQ_WRITE_INTERVAL_MS);
+  };
+  resume.lastShown = (id) => Math.max(0, ...stores.tracking(id).map((store) => store.lastSeq(id)));
+  resume.shown = (id, seq) => {
+    let state = pending.get(id);
+    if (!state) pending.set(id, (state = { seq, written: 0, timer: null }));
+    state.seq = seq;
+    if (!state.timer) write(id);
+  };
+  resume.flush = (id) => {
+    const state = pending.get(id);
+    if (!state) return;
+    if (state.timer) clearTimeout(state.timer);
+    if (state.seq !== state.written) remember(id, state.seq);
+    pending.delete(id);
+  };
 }

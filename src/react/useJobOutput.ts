@@ -3,8 +3,8 @@ import { createJobOutputWatcher } from '../core/output/createJobOutputWatcher';
 import { outputPartsLimit } from '../core/output/limits';
 import { EMPTY_OUTPUT_SNAPSHOT } from '../core/output/snapshot';
 import type { JobOutputSnapshot, JobOutputWatcher } from '../core/output/types';
-import { useJobContext, type JobContextValue } from './JobClientProvider';
-import { trackedJobsStores } from './trackedJobsStore';
+import { useJobContext } from './JobClientProvider';
+import { outputResume } from './outputResume';
 import { useIsomorphicLayoutEffect } from './useIsomorphicLayoutEffect';
 
 /** Options of {@link useJobOutput}. May be passed inline: a new object every render restarts nothing. */
@@ -29,20 +29,12 @@ export interface UseJobOutputOptions {
 /** What {@link useJobOutput} returns: the job's output snapshot (a new object only when something changed). */
 export type UseJobOutputResult = JobOutputSnapshot;
 
-/** How often, at most, the last shown `seq` of a tracked id is written to its storage (ms). */
-const SEQ_WRITE_INTERVAL_MS = 1000;
-
 const noop = () => {};
 const getServerSnapshot = () => EMPTY_OUTPUT_SNAPSHOT;
 
 /** The output watcher of one provider, kept in its `local` (made on first use, started by the first watch). */
 function outputWatcher(): JobOutputWatcher {
   return createJobOutputWatcher();
-}
-
-/** Remembers `seq` as the last output part shown of `id` in every tracked-jobs list of the provider holding it. */
-function rememberSeq(local: JobContextValue['local'], id: string, seq: number): void {
-  for (const store of local(trackedJobsStores).tracking(id)) store.setLastSeq(id, seq);
 }
 
 /**
@@ -64,6 +56,7 @@ function rememberSeq(local: JobContextValue['local'], id: string, seq: number): 
 export function useJobOutput(jobId: string | null | undefined, options: UseJobOutputOptions = {}): UseJobOutputResult {
   const { client, local } = useJobContext();
   const watcher = local(outputWatcher);
+  const resume = local(outputResume);
   const id = options.enabled === false || !jobId ? null : jobId;
   const maxParts = outputPartsLimit(options.maxParts);
   const afterRef = useRef(options.after);
@@ -77,45 +70,16 @@ export function useJobOutput(jobId: string | null | undefined, options: UseJobOu
 
   useEffect(() => {
     if (id === null) return;
-    let after = afterRef.current;
-    if (after === undefined) {
-      const shown = Math.max(0, ...local(trackedJobsStores).tracking(id).map((store) => store.lastSeq(id)));
-      after = Math.max(0, shown - maxParts);
-    }
-    const handle = watcher.watch(id, { maxParts, after });
+    const handle = watcher.watch(id, { maxParts, after: afterRef.current ?? Math.max(0, (resume.lastShown?.(id) ?? 0) - maxParts) });
     return () => handle.release();
-  }, [watcher, local, id, maxParts]);
+  }, [watcher, resume, id, maxParts]);
 
-  // The last seq shown, written to the tracked lists: at once, then at most once per interval, and on unmount.
+  // The last seq shown, kept with a tracked id (see `useTrackedJobs`); the rest of what is pending on unmount.
   const lastSeq = snapshot.lastSeq;
-  const writer = useRef<{ id: string; seq: number; written: number; timer: ReturnType<typeof setTimeout> | null } | null>(null);
   useEffect(() => {
-    if (id === null || lastSeq === 0) return;
-    const state = writer.current?.id === id ? writer.current : (writer.current = { id, seq: 0, written: 0, timer: null });
-    state.seq = lastSeq;
-    if (state.timer) return;
-    const write = () => {
-      if (state.seq === state.written) return;
-      state.written = state.seq;
-      rememberSeq(local, id, state.seq);
-      state.timer = setTimeout(() => {
-        state.timer = null;
-        write();
-      }, SEQ_WRITE_INTERVAL_MS);
-    };
-    write();
-  }, [local, id, lastSeq]);
-  useEffect(
-    () => () => {
-      const state = writer.current;
-      if (!state || state.id !== id) return;
-      if (state.timer) clearTimeout(state.timer);
-      state.timer = null;
-      if (state.seq !== state.written) rememberSeq(local, state.id, state.seq);
-      writer.current = null;
-    },
-    [local, id],
-  );
+    if (id !== null && lastSeq > 0) resume.shown?.(id, lastSeq);
+  }, [resume, id, lastSeq]);
+  useEffect(() => () => void (id !== null && resume.flush?.(id)), [resume, id]);
 
   return snapshot;
 }

@@ -4,7 +4,8 @@ import { JobFailedError } from '../contract/errors';
 import { isTerminal } from '../contract/states';
 import type { Job } from '../contract/types';
 import { useJobContext } from './JobClientProvider';
-import { trackedJobsStores, type JobIdStorage } from './trackedJobsStore';
+import { outputResume } from './outputResume';
+import { fillOutputResume, trackedJobsStores, type JobIdStorage } from './trackedJobsStore';
 import type { PollInterval } from './types';
 import { useIsomorphicLayoutEffect } from './useIsomorphicLayoutEffect';
 
@@ -88,7 +89,13 @@ export function useTrackedJobs(key: string, options: UseTrackedJobsOptions = {})
   const { watcher, local } = useJobContext();
   const storageOption = options.storage;
   // Where there is no localStorage, the ids live in memory, one storage per provider.
-  const store = useMemo(() => local(trackedJobsStores)(storageOption, key), [local, storageOption, key]);
+  // Also where `useJobOutput` keeps the last output part shown of a tracked id; filled during
+  // render, so an output hook's first effect (children's run first) already resumes.
+  const store = useMemo(() => {
+    const stores = local(trackedJobsStores);
+    fillOutputResume(local(outputResume), stores);
+    return stores(storageOption, key);
+  }, [local, storageOption, key]);
   const ids = useSyncExternalStore(store.subscribe, store.getSnapshot, getServerIds);
 
   const optionsRef = useRef(options);
