@@ -87,6 +87,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
       }
       publish(entry);
     },
+    (entry) => ({ pollInterval: intervalOf(entry) }),
   );
 
   const paused = (entry: Entry) => isPaused(entry, activity);

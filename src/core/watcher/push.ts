@@ -1,6 +1,6 @@
 import { isFatalJobError } from '../../contract/errors';
 import { parseJob } from '../../contract/parseJob';
-import type { Job, JobClient } from '../../contract/types';
+import type { Job, JobClient, JobSubscriptionListener } from '../../contract/types';
 import { retryAfterOf, timerDelay, type Backoff } from './backoff';
 
 /** What the push unit keeps on each job it subscribes to. */
@@ -46,6 +46,8 @@ export function stopPush(entry: Pushable): void {
  * @param onJob A valid job for this id arrived by push; `becameLive` on the first one since (re)subscribing.
  * @param onLost Push stopped delivering (failed or disconnected); `wasLive`: polling was relying on it.
  * @param onError A malformed push (transient), or a fatal subscription error (`fatal`: push is already stopped).
+ * @param hint What the job's watchers ask for, passed to `subscribe` as a third argument (a
+ *   client sharing one watcher across tabs polls at that interval; other clients ignore it).
  */
 export function createPush<E extends Pushable>(
   client: () => JobClient,
@@ -54,6 +56,7 @@ export function createPush<E extends Pushable>(
   onJob: (entry: E, job: Job, becameLive: boolean) => void,
   onLost: (entry: E, wasLive: boolean) => void,
   onError: (entry: E, error: Error, fatal: boolean) => void,
+  hint?: (entry: E) => { pollInterval: number | false },
 ): Push<E> {
   const wants = (entry: E) => !!client().subscribe && wanted(entry);
 
@@ -93,7 +96,9 @@ export function createPush<E extends Pushable>(
     };
     entry.unsubscribe = close;
     try {
-      unsubscribe = client().subscribe!(entry.id, {
+      // Called as a method (a client may be a class using `this`), with the hint as an extra argument.
+      const pushClient = client() as { subscribe(id: string, listener: JobSubscriptionListener, hint?: unknown): () => void };
+      unsubscribe = pushClient.subscribe(entry.id, {
         next(raw) {
           if (closed) return;
           let job: Job;
@@ -116,7 +121,7 @@ export function createPush<E extends Pushable>(
           entry.live = false;
           onLost(entry, true);
         },
-      });
+      }, hint?.(entry));
     } catch (error) {
       fail(error);
     }
