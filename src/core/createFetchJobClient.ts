@@ -57,6 +57,13 @@ export interface FetchJobClientOptions {
    * stream waits `max(silenceTimeoutMs, 3 × heartbeat)` instead.
    */
   silenceTimeoutMs?: number;
+  /**
+   * What tabs of one browser must have in common to share this client's requests and event
+   * stream (`JobClientProvider share`): the default is the absolute base URL (resolved
+   * against the page's address). Put the user in it when one browser profile may hold tabs
+   * of different users (`${baseUrl}|${userId}`), or pass `false` never to share.
+   */
+  shareKey?: string | false;
 }
 
 /**
@@ -74,6 +81,8 @@ export interface FetchJobClient extends JobClient {
    * for `getStatus`.
    */
   readOutput(id: string, options?: JobOutputReadOptions): Promise<JobOutputPage>;
+  /** Which tabs may share this client (see {@link FetchJobClientOptions.shareKey}); absent when it is `false`. */
+  readonly shareKey?: string;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -203,6 +212,9 @@ export function createFetchJobClient(options: FetchJobClientOptions): FetchJobCl
     retry: (id, o) => perJob(id, 'retry', o),
     readOutput,
   };
+  if (options.shareKey !== false) {
+    (client as { shareKey?: string }).shareKey = options.shareKey ?? absoluteUrl(options.baseUrl);
+  }
   if (options.push !== false) {
     const streams = createEventStreams({
       transport,
@@ -215,6 +227,16 @@ export function createFetchJobClient(options: FetchJobClientOptions): FetchJobCl
     client.subscribeOutput = streams.subscribeOutput;
   }
   return client;
+}
+
+/** `baseUrl` resolved against the page's address in a browser; as given elsewhere. */
+function absoluteUrl(baseUrl: string): string {
+  const page = typeof location === 'undefined' ? undefined : location.href;
+  try {
+    return new URL(baseUrl, page).href.replace(/\/+$/, '');
+  } catch {
+    return baseUrl.replace(/\/+$/, '');
+  }
 }
 
 function metaQuery(meta: Record<string, string> | undefined): string[] {
