@@ -19,7 +19,7 @@ const preview: Preview = {
         order: [
           'Introduction',
           'Guides',
-          ['Connect your API', 'Recipes', 'Streamed output', 'Styling', 'Testing', 'Next.js and node:http', 'BullMQ', 'REST contract', '*'],
+          ['Connect your API', 'Recipes', 'Streamed output', 'One connection per browser', 'Styling', 'Testing', 'Next.js and node:http', 'BullMQ', 'REST contract', '*'],
           'Components',
           ['JobStatus', ['Docs', '*', 'Cancel and retry'], 'JobProgress', 'PendingJobsBadge', 'JobList', '*'],
           'Examples',
