@@ -89,11 +89,8 @@ function outputState(jobId: string | null | undefined, enabled: boolean, snapsho
 
 function JobOutputWithRef(props: JobOutputProps, ref: ForwardedRef<HTMLDivElement>) {
   const { jobId, maxParts, enabled, after, labels: labelOverrides, announce = true, className, style, children, ...rest } = props;
-  const snapshot = useJobOutput(jobId, {
-    ...(maxParts === undefined ? {} : { maxParts }),
-    ...(enabled === undefined ? {} : { enabled }),
-    ...(after === undefined ? {} : { after }),
-  });
+  // Absent options are `undefined` here, which the hook reads as absent.
+  const snapshot = useJobOutput(jobId, { maxParts, enabled, after });
   const labels = mergeLabels(defaultJobOutputLabels, labelOverrides);
   const { parts, text, done, error, trimmed, connection } = snapshot;
   const state = outputState(jobId, enabled !== false, snapshot);

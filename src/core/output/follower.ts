@@ -128,7 +128,7 @@ export function createOutputFollower(id: string, after: number, deps: FollowerDe
       if (stopped || reading !== controller) return null;
       reading = null;
       failures = 0;
-      take(page.parts, { done: page.done, ...(page.trimmed ? { trimmed: true } : {}) }, 'read');
+      take(page.parts, page, 'read');
       return page.parts.length;
     } catch (cause) {
       if (reading === controller) reading = null;

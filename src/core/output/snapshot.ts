@@ -24,27 +24,18 @@ export function nextSnapshot(
   history: OutputHistory,
   partsChanged: boolean,
 ): JobOutputSnapshot {
-  const trimmed = follower.trimmed || history.dropped;
   const { parts, text } = partsChanged ? history.take() : previous;
-  if (
-    parts === previous.parts &&
-    follower.done === previous.done &&
-    trimmed === previous.trimmed &&
-    follower.error === previous.error &&
-    follower.connection === previous.connection &&
-    follower.lastSeq === previous.lastSeq &&
-    follower.supported === previous.supported
-  ) {
-    return previous;
-  }
-  return Object.freeze({
+  const next: JobOutputSnapshot = {
     parts,
     text,
     done: follower.done,
-    trimmed,
+    trimmed: follower.trimmed || history.dropped,
     error: follower.error,
     connection: follower.connection,
     lastSeq: follower.lastSeq,
     supported: follower.supported,
-  });
+  };
+  // `text` changes only with `parts`.
+  for (const key in next) if (next[key as keyof JobOutputSnapshot] !== previous[key as keyof JobOutputSnapshot]) return Object.freeze(next);
+  return previous;
 }
