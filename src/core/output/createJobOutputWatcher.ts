@@ -1,23 +1,19 @@
 import type { JobClient } from '../../contract/types';
 import { browserEnvironment } from '../watcher/environment';
 import type { JobWatcherEnvironment } from '../watcher/types';
-import { animationFrame, createFrameBatcher } from './frames';
+import { animationFrame } from './frames';
 import { createOutputFollower, type OutputFollower } from './follower';
-import { createOutputHistory, type OutputHistory } from './history';
 import { outputPartsLimit as partsLimit } from './limits';
-import { EMPTY_OUTPUT_SNAPSHOT, nextSnapshot } from './snapshot';
-import type { JobOutputSnapshot, JobOutputWatcher, JobOutputWatcherOptions, JobOutputWatchOptions } from './types';
+import { EMPTY_OUTPUT_SNAPSHOT } from './snapshot';
+import type { JobOutputSnapshot, JobOutputWatcher, JobOutputWatcherOptions } from './types';
 
-/** One followed id: its watches, parts, source and published snapshot. */
+/** One followed id: its watches, its follower and the published snapshot. */
 interface OutputEntry {
   /** maxParts of each open watch (keyed by the watch's handle). */
   watches: Map<object, number>;
-  history: OutputHistory;
   follower: OutputFollower;
-  /** The history's version in the last snapshot. */
-  version: number;
   snapshot: JobOutputSnapshot;
-  grace: ReturnType<typeof setTimeout> | null;
+  grace?: ReturnType<typeof setTimeout>;
 }
 
 /**
@@ -41,6 +37,7 @@ export function createJobOutputWatcher(options: JobOutputWatcherOptions = {}): J
   const pollInterval = Math.max(1, options.pollInterval ?? 1000);
   const graceMs = Math.max(0, options.graceMs ?? 1000);
   const random = options.random ?? Math.random;
+  const schedule = options.scheduleFrame ?? animationFrame;
   let environment: JobWatcherEnvironment | null | undefined = options.environment;
   const paused = () => {
     if (environment === undefined) environment = browserEnvironment();
@@ -48,87 +45,73 @@ export function createJobOutputWatcher(options: JobOutputWatcherOptions = {}): J
   };
   const entries = new Map<string, OutputEntry>();
   const listeners = new Map<string, Set<() => void>>();
+  /** Ids changed since the last frame (published in the order first marked), and the pending frame. */
+  const marked = new Set<string>();
+  let cancelFrame: (() => void) | null = null;
 
-  const frames = createFrameBatcher(options.scheduleFrame ?? animationFrame, (ids) => {
-    for (const id of ids) publish(id);
-  });
-
-  /** Takes the entry's new snapshot and tells the listeners when it differs. */
-  function publish(id: string): void {
-    const entry = entries.get(id);
-    if (!entry) return;
-    const next = nextSnapshot(entry.snapshot, entry.follower, entry.history, entry.history.version !== entry.version);
-    entry.version = entry.history.version;
-    if (next === entry.snapshot) return;
-    entry.snapshot = next;
+  const notify = (id: string) => {
     for (const listener of [...(listeners.get(id) ?? [])]) listener();
+  };
+
+  /** The frame: takes each marked entry's new snapshot and tells the listeners when it differs. */
+  function flush(): void {
+    cancelFrame = null;
+    const ids = [...marked];
+    marked.clear();
+    for (const id of ids) {
+      const entry = entries.get(id);
+      const next = entry?.follower.snapshot(entry.snapshot);
+      if (!entry || next === entry.snapshot) continue;
+      entry.snapshot = next!;
+      notify(id);
+    }
   }
 
-  function maxOf(entry: OutputEntry): number {
-    let max = 1;
-    for (const value of entry.watches.values()) max = Math.max(max, value);
-    return max;
+  /** Queues `id` for the next frame (scheduling one when none is pending). */
+  function mark(id: string): void {
+    marked.add(id);
+    if (!cancelFrame) cancelFrame = schedule(flush);
   }
 
-  function open(id: string, watch: JobOutputWatchOptions): OutputEntry {
-    const after = Number.isSafeInteger(watch.after) && watch.after! > 0 ? watch.after! : 0;
-    const history = createOutputHistory(partsLimit(watch.maxParts));
-    const entry: OutputEntry = {
-      watches: new Map(),
-      history,
-      version: 0,
-      snapshot: EMPTY_OUTPUT_SNAPSHOT,
-      grace: null,
-      follower: createOutputFollower(id, after, {
-        client: () => client,
-        pollInterval,
-        random,
-        paused,
-        deliver: (parts) => history.append(parts),
-        changed: () => frames.mark(id),
-      }),
-    };
-    entries.set(id, entry);
-    return entry;
+  /** Keeps the largest `maxParts` of the entry's watches, and publishes the change. */
+  function resize(id: string, entry: OutputEntry): void {
+    entry.follower.setMax(Math.max(1, ...entry.watches.values()));
+    mark(id);
   }
 
   function close(id: string, entry: OutputEntry): void {
     entry.follower.stop();
-    if (entry.grace) clearTimeout(entry.grace);
+    clearTimeout(entry.grace);
     entries.delete(id);
-    frames.unmark(id);
+    marked.delete(id);
     // Listeners still subscribed see the empty snapshot again.
-    if (entry.snapshot !== EMPTY_OUTPUT_SNAPSHOT) for (const listener of [...(listeners.get(id) ?? [])]) listener();
+    if (entry.snapshot !== EMPTY_OUTPUT_SNAPSHOT) notify(id);
   }
 
   return {
     watch(id, watch = {}) {
-      const entry = entries.get(id) ?? open(id, watch);
-      if (entry.grace) {
-        clearTimeout(entry.grace);
-        entry.grace = null;
+      let entry = entries.get(id);
+      if (!entry) {
+        const after = Number.isSafeInteger(watch.after) && watch.after! > 0 ? watch.after! : 0;
+        entry = {
+          watches: new Map(),
+          snapshot: EMPTY_OUTPUT_SNAPSHOT,
+          follower: createOutputFollower(id, after, { client: () => client, pollInterval, random, paused, changed: () => mark(id) }),
+        };
+        entries.set(id, entry);
       }
+      const current = entry;
+      clearTimeout(current.grace);
       const token = {};
-      entry.watches.set(token, partsLimit(watch.maxParts));
-      entry.history.setMax(maxOf(entry));
-      entry.follower.start();
-      frames.mark(id);
-      let released = false;
+      current.watches.set(token, partsLimit(watch.maxParts));
+      resize(id, current);
+      current.follower.start();
       return {
         release() {
-          if (released) return;
-          released = true;
-          if (entries.get(id) !== entry) return;
-          entry.watches.delete(token);
-          if (entry.watches.size > 0) {
-            entry.history.setMax(maxOf(entry));
-            frames.mark(id);
-            return;
-          }
-          entry.grace = setTimeout(() => {
-            entry.grace = null;
-            if (entry.watches.size === 0 && entries.get(id) === entry) close(id, entry);
-          }, graceMs);
+          // Released twice, or after the entry closed: nothing to do.
+          if (entries.get(id) !== current || !current.watches.delete(token)) return;
+          if (current.watches.size > 0) resize(id, current);
+          else current.grace = setTimeout(() => close(id, current), graceMs);
         },
       };
     },
@@ -149,7 +132,9 @@ export function createJobOutputWatcher(options: JobOutputWatcherOptions = {}): J
     },
     dispose() {
       for (const [id, entry] of [...entries]) close(id, entry);
-      frames.cancel();
+      cancelFrame?.();
+      cancelFrame = null;
+      marked.clear();
     },
   };
 }

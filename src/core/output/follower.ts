@@ -2,8 +2,8 @@ import { isAbortError, isFatalJobError } from '../../contract/errors';
 import { MAX_OUTPUT_PAGE_PARTS, parseOutputPage, parseOutputParts } from '../../contract/output';
 import type { JobClient, JobOutputListener, JobOutputPart } from '../../contract/types';
 import { jittered, timerDelay } from '../watcher/backoff';
-import { createOutputSequencer, type BatchSource } from './sequencer';
-import type { JobOutputConnection } from './types';
+import { createOutputHistory } from './history';
+import type { JobOutputConnection, JobOutputSnapshot } from './types';
 
 /** What a follower needs from its watcher. */
 export interface FollowerDeps {
@@ -15,20 +15,20 @@ export interface FollowerDeps {
   random: () => number;
   /** Whether polling waits now (the page is hidden or offline): no read goes out, the next interval asks again. */
   paused(): boolean;
-  /** New parts were delivered, in order (called before `changed`). */
-  deliver(parts: JobOutputPart[]): void;
-  /** Something of the follower's state changed (connection, error, done…). */
+  /** Something the snapshot shows changed (parts, connection, error, done…). */
   changed(): void;
 }
 
-/** The source side of one followed job: push or poll, gap fills, retries. */
+/** One followed job: its source (push or poll, gap fills, retries), its in-order delivery and the parts kept. */
 export interface OutputFollower {
-  readonly lastSeq: number;
-  readonly done: boolean;
-  readonly trimmed: boolean;
-  readonly error: Error | null;
-  readonly connection: JobOutputConnection;
-  readonly supported: boolean;
+  /**
+   * The snapshot now: `previous` itself when nothing it shows changed, else a new frozen
+   * object (with a new `parts` array only when the kept parts changed). `previous` is the
+   * snapshot this follower returned last (the empty one before any).
+   */
+  snapshot(previous: JobOutputSnapshot): JobOutputSnapshot;
+  /** Keeps at most `max` parts from now on (the oldest are dropped at once when fewer are kept). */
+  setMax(max: number): void;
   /** Starts following (once). */
   start(): void;
   /** Stops everything: the subscription, the running read, the timers. */
@@ -43,12 +43,30 @@ const asError = (error: unknown): Error => (error instanceof Error ? error : new
 /**
  * Follows one job's output from `after`: through `subscribeOutput` when the client has it
  * (resubscribing from the last part delivered after an error, with backoff), else by polling
- * `readOutput` until a page says `done`. Gaps in pushed batches are filled with
- * `readOutput({ after })`, paging until closed. `JobNotFoundError` / `JobUnauthorizedError`
- * end following; any other failure is retried.
+ * `readOutput` until a page says `done`. `JobNotFoundError` / `JobUnauthorizedError` end
+ * following; any other failure is retried.
+ *
+ * Delivery is exactly once and in order: batches may come in any order, repeat (replays after
+ * a reconnect) or skip (a lost event). Parts at or before the last one delivered are dropped;
+ * parts after a gap are held, the gap filled with `readOutput({ after })` (paging until
+ * closed), then delivered in order. A batch the store marks `trimmed`, or a read answer (what
+ * the store has after `after`), may jump over a gap: the output is then `trimmed`.
  */
 export function createOutputFollower(id: string, after: number, deps: FollowerDeps): OutputFollower {
-  const sequencer = createOutputSequencer(after, deps.deliver);
+  // The parts kept; the watcher sets their number before starting.
+  const history = createOutputHistory(1);
+  /** The history's version in the last snapshot. */
+  let version = 0;
+  /** The `seq` of the last part delivered (the start position before any). */
+  let lastSeq = after;
+  /** A jump over missing parts was accepted (trimmed by the store, or a start position after 0). */
+  let trimmed = after > 0;
+  /** The last part of a terminal job has been delivered. */
+  let done = false;
+  /** The last `seq` of the terminal job, once a batch said `done`. */
+  let doneSeq: number | undefined;
+  /** Parts after a gap, by `seq`, until it is filled. */
+  const held = new Map<number, JobOutputPart>();
   let error: Error | null = null;
   let connection: JobOutputConnection = 'idle';
   let supported = true;
@@ -56,16 +74,44 @@ export function createOutputFollower(id: string, after: number, deps: FollowerDe
   let started = false;
   let unsubscribe: (() => void) | null = null;
   /** Pending retries: of a read (poll or gap fill) and of the subscription. */
-  const timers: Record<'read' | 'subscribe', ReturnType<typeof setTimeout> | null> = { read: null, subscribe: null };
+  const timers: Record<'read' | 'subscribe', ReturnType<typeof setTimeout> | undefined> = { read: undefined, subscribe: undefined };
   let reading: AbortController | null = null;
   let failures = 0;
 
-  const ended = () => stopped || sequencer.done || (error !== null && isFatalJobError(error));
+  const ended = () => stopped || done || (error !== null && isFatalJobError(error));
+
+  /** Delivers the held parts that follow on from `lastSeq`, and forgets those at or before it. */
+  function drain(): void {
+    const run: JobOutputPart[] = [];
+    for (let part: JobOutputPart | undefined; (part = held.get(lastSeq + 1)); lastSeq++) run.push(part);
+    history.append(run);
+    for (const seq of held.keys()) if (seq <= lastSeq) held.delete(seq);
+    if (!done && doneSeq !== undefined && held.size === 0 && lastSeq >= doneSeq) done = true;
+  }
+
+  /** Takes one batch of valid parts (in order, without gaps inside); `jump` accepts a gap before it. */
+  function accept(parts: readonly JobOutputPart[], info: { done?: boolean; trimmed?: boolean }, jump: boolean): void {
+    if (done) return;
+    const fresh = parts.filter((part) => part.seq > lastSeq);
+    for (const part of fresh) held.set(part.seq, part);
+    if (fresh.length > 0 && fresh[0]!.seq !== lastSeq + 1 && (info.trimmed || jump)) {
+      // The store no longer has the parts in between: accept the jump.
+      trimmed = true;
+      lastSeq = fresh[0]!.seq - 1;
+    }
+    if (info.done) {
+      // The end is the last part seen: delivered, held, or in this batch (all held or delivered now).
+      let end = lastSeq;
+      for (const seq of held.keys()) end = Math.max(end, seq);
+      doneSeq = Math.max(doneSeq ?? 0, end);
+    }
+    drain();
+  }
 
   function later(slot: keyof typeof timers, ms: number, run: () => void): void {
-    if (timers[slot]) clearTimeout(timers[slot]);
+    clearTimeout(timers[slot]);
     timers[slot] = setTimeout(() => {
-      timers[slot] = null;
+      timers[slot] = undefined;
       if (!ended()) run();
     }, timerDelay(ms));
   }
@@ -78,10 +124,9 @@ export function createOutputFollower(id: string, after: number, deps: FollowerDe
   function finish(): void {
     unsubscribe?.();
     unsubscribe = null;
-    for (const slot of ['read', 'subscribe'] as const) {
-      if (timers[slot]) clearTimeout(timers[slot]);
-      timers[slot] = null;
-    }
+    clearTimeout(timers.read);
+    clearTimeout(timers.subscribe);
+    timers.read = timers.subscribe = undefined;
     reading?.abort();
     reading = null;
     connection = 'idle';
@@ -99,22 +144,17 @@ export function createOutputFollower(id: string, after: number, deps: FollowerDe
     deps.changed();
   }
 
-  /** Takes a batch from the wire; returns whether it was valid. */
-  function take(parts: unknown, info: { done?: boolean; trimmed?: boolean }, source: BatchSource): boolean {
-    let valid: JobOutputPart[];
+  /** Takes a batch from the wire (`jump`: a read's answer). A batch breaking the contract shows its error, the parts shown stay. */
+  function take(parts: unknown, info: { done?: boolean; trimmed?: boolean }, jump: boolean): void {
     try {
-      valid = parseOutputParts(parts);
+      accept(parseOutputParts(parts), info, jump);
+      if (error && !isFatalJobError(error)) error = null;
+      if (done) finish();
     } catch (cause) {
-      // The parts shown stay; watching goes on (a gap this leaves is filled by a read).
+      // Watching goes on (a gap this leaves is filled by a read).
       error = asError(cause);
-      deps.changed();
-      return false;
     }
-    sequencer.accept(valid, info, source);
-    if (error && !isFatalJobError(error)) error = null;
-    if (sequencer.done) finish();
     deps.changed();
-    return true;
   }
 
   /** One `readOutput` after the last delivered part; resolves to the page's part count, or `null` when it failed or was stopped. */
@@ -124,34 +164,37 @@ export function createOutputFollower(id: string, after: number, deps: FollowerDe
     const controller = new AbortController();
     reading = controller;
     try {
-      const page = parseOutputPage(await client.readOutput(id, { after: sequencer.lastSeq, signal: controller.signal }));
+      const page = parseOutputPage(await client.readOutput(id, { after: lastSeq, signal: controller.signal }));
       if (stopped || reading !== controller) return null;
       reading = null;
       failures = 0;
-      take(page.parts, page, 'read');
+      take(page.parts, page, true);
       return page.parts.length;
     } catch (cause) {
       if (reading === controller) reading = null;
-      if (stopped || isAbortError(cause)) return null;
-      fail(cause, 'read', retry);
+      if (!stopped && !isAbortError(cause)) fail(cause, 'read', retry);
       return null;
     }
   }
 
   /** Pages through `readOutput` until the gap before the held parts is closed. */
   async function fill(): Promise<void> {
-    if (reading || ended() || !sequencer.gap) return;
+    if (reading || ended() || held.size === 0) return;
     if (!deps.client()?.readOutput) {
-      sequencer.skipGap();
-      if (sequencer.done) finish();
+      // Nothing can fill the gap: deliver the held parts from the first, as trimmed.
+      while (held.size > 0) {
+        trimmed = true;
+        lastSeq = Math.min(...held.keys()) - 1;
+        drain();
+      }
+      if (done) finish();
       deps.changed();
       return;
     }
-    while (sequencer.gap && !ended()) {
-      const before = sequencer.lastSeq;
-      const count = await read(() => void fill());
-      if (count === null) return;
-      if (sequencer.lastSeq === before) {
+    while (held.size > 0 && !ended()) {
+      const before = lastSeq;
+      if ((await read(() => void fill())) === null) return;
+      if (lastSeq === before) {
         // The store has nothing after the last part yet (the push ran ahead): ask again soon.
         failures++;
         later('read', retryDelay(), () => void fill());
@@ -180,22 +223,19 @@ export function createOutputFollower(id: string, after: number, deps: FollowerDe
     const client = deps.client();
     if (ended() || !client?.subscribeOutput) return;
     let closed = false;
-    const close = () => {
-      closed = true;
-      unsubscribe = null;
-    };
     const listener: JobOutputListener = {
       next(parts, info) {
         if (closed || ended()) return;
         connection = 'live';
         failures = 0;
-        take(parts, info ?? {}, 'push');
-        if (sequencer.gap) void fill();
+        take(parts, info ?? {}, false);
+        if (held.size > 0) void fill();
       },
       error(cause) {
         if (closed || ended()) return;
         const stop = unsubscribe;
-        close();
+        closed = true;
+        unsubscribe = null;
         stop?.();
         fail(cause, 'subscribe', subscribe);
       },
@@ -207,39 +247,36 @@ export function createOutputFollower(id: string, after: number, deps: FollowerDe
     };
     let stop: () => void;
     try {
-      stop = client.subscribeOutput(id, { after: sequencer.lastSeq }, listener);
+      stop = client.subscribeOutput(id, { after: lastSeq }, listener);
     } catch (cause) {
-      listener.error?.(cause);
+      listener.error!(cause);
       return;
     }
-    if (closed || ended()) {
-      stop();
-      return;
-    }
+    if (closed || ended()) return stop();
     unsubscribe = stop;
     connection = 'live';
     deps.changed();
   }
 
   return {
-    get lastSeq() {
-      return sequencer.lastSeq;
+    snapshot(previous) {
+      const { parts, text } = history.version === version ? previous : history.take();
+      version = history.version;
+      const next: JobOutputSnapshot = {
+        parts,
+        text,
+        done,
+        trimmed: trimmed || history.dropped,
+        error,
+        connection,
+        lastSeq,
+        supported,
+      };
+      // `text` changes only with `parts`.
+      for (const key in next) if (next[key as keyof JobOutputSnapshot] !== previous[key as keyof JobOutputSnapshot]) return Object.freeze(next);
+      return previous;
     },
-    get done() {
-      return sequencer.done;
-    },
-    get trimmed() {
-      return sequencer.trimmed;
-    },
-    get error() {
-      return error;
-    },
-    get connection() {
-      return connection;
-    },
-    get supported() {
-      return supported;
-    },
+    setMax: history.setMax,
     start() {
       if (started) return;
       started = true;
@@ -249,8 +286,7 @@ export function createOutputFollower(id: string, after: number, deps: FollowerDe
         connection = 'polling';
         deps.changed();
         void poll();
-      }
-      else {
+      } else {
         supported = false;
         deps.changed();
       }
