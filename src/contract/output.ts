@@ -48,37 +48,31 @@ function jsonLength(value: unknown): number {
   }
 }
 
-/** What is wrong with a part, and in which field (`null`: the part as a whole). */
-interface PartProblem {
-  /** The field at fault; `null` for the part as a whole (not an object, not JSON, too long). */
-  field: 'kind' | 'text' | 'url' | 'alt' | 'data' | 'at' | null;
-  /** What is wrong, in words. */
-  message: string;
-}
+/** Whether `value` is an ISO 8601 date string (one `Date.parse` reads). */
+const isIsoDate = (value: unknown): boolean => typeof value === 'string' && !Number.isNaN(Date.parse(value));
 
-function partProblem(part: unknown): PartProblem | null {
-  if (!isPlainObject(part)) return { field: null, message: 'an output part must be an object' };
+/**
+ * What is wrong with a part: the field at fault (`''` for the part as a whole: not an object,
+ * not JSON, too long) and the problem in words; `null` when it is valid. `seq` is not looked at.
+ */
+function partProblem(part: unknown): [field: string, message: string] | null {
+  if (!isPlainObject(part)) return ['', 'an output part must be an object'];
   const { kind, text, url, alt, data, at } = part;
-  if (typeof kind !== 'string' || !JOB_OUTPUT_KINDS.includes(kind as JobOutputKind)) {
-    return { field: 'kind', message: `kind must be one of ${JOB_OUTPUT_KINDS.join(', ')}` };
-  }
-  if ((kind === 'text' || kind === 'log') && typeof text !== 'string') return { field: 'text', message: `a ${kind} part needs text (a string)` };
-  if (text !== undefined && typeof text !== 'string') return { field: 'text', message: 'text must be a string' };
-  if (kind === 'image' && !isSafeOutputUrl(url)) return { field: 'url', message: 'an image part needs an http(s) or data:image URL' };
-  if (url !== undefined && kind !== 'image') return { field: 'url', message: 'only image parts have a url' };
-  if (alt !== undefined && typeof alt !== 'string') return { field: 'alt', message: 'alt must be a string' };
+  if (!JOB_OUTPUT_KINDS.includes(kind as JobOutputKind)) return ['kind', `kind must be one of ${JOB_OUTPUT_KINDS.join(', ')}`];
+  if ((kind === 'text' || kind === 'log') && typeof text !== 'string') return ['text', `a ${kind} part needs text (a string)`];
+  if (text !== undefined && typeof text !== 'string') return ['text', 'text must be a string'];
+  if (kind === 'image' && !isSafeOutputUrl(url)) return ['url', 'an image part needs an http(s) or data:image URL'];
+  if (url !== undefined && kind !== 'image') return ['url', 'only image parts have a url'];
+  if (alt !== undefined && typeof alt !== 'string') return ['alt', 'alt must be a string'];
   // `data: undefined` would vanish on the wire (JSON has no undefined), so it counts as missing.
-  if (kind === 'data' && data === undefined) return { field: 'data', message: 'a data part needs data (a JSON value)' };
-  if (at !== undefined && (typeof at !== 'string' || Number.isNaN(Date.parse(at)))) {
-    return { field: 'at', message: 'at must be an ISO 8601 date string' };
-  }
+  if (kind === 'data' && data === undefined) return ['data', 'a data part needs data (a JSON value)'];
+  if (at !== undefined && !isIsoDate(at)) return ['at', 'at must be an ISO 8601 date string'];
   // Measured as stored: a part without `seq` or `at` gets room for the ones the store adds,
   // so a part accepted on append always reads back within the limit.
   const json = jsonLength(part);
-  const length = json + (part.seq === undefined ? SEQ_ROOM : 0) + (at === undefined ? AT_ROOM : 0);
-  if (json < 0) return { field: null, message: 'an output part must be JSON' };
-  if (length > MAX_OUTPUT_PART_LENGTH) {
-    return { field: null, message: `an output part may be at most ${MAX_OUTPUT_PART_LENGTH} characters of JSON` };
+  if (json < 0) return ['', 'an output part must be JSON'];
+  if (json + (part.seq === undefined ? SEQ_ROOM : 0) + (at === undefined ? AT_ROOM : 0) > MAX_OUTPUT_PART_LENGTH) {
+    return ['', `an output part may be at most ${MAX_OUTPUT_PART_LENGTH} characters of JSON`];
   }
   return null;
 }
@@ -89,7 +83,7 @@ function partProblem(part: unknown): PartProblem | null {
  * looked at: the store assigns it.
  */
 export function outputInputProblem(part: unknown): string | null {
-  return partProblem(part)?.message ?? null;
+  return partProblem(part)?.[1] ?? null;
 }
 
 /** Throws a 400 `bad_request` `JobRequestError` when {@link outputInputProblem} finds one; returns the part typed. */
@@ -105,15 +99,15 @@ export function checkOutputInput(part: unknown): JobOutputInput {
  * an unsafe image URL or an over-long part.
  */
 export function parseOutputPart(value: unknown, where = 'part'): JobOutputPart {
-  if (!isPlainObject(value)) throw new JobProtocolError(where, 'must be an object');
-  const { seq, at } = value;
-  if (!Number.isInteger(seq) || (seq as number) < 1) throw new JobProtocolError(`${where}.seq`, 'must be a positive integer');
-  if (typeof at !== 'string' || Number.isNaN(Date.parse(at))) {
-    throw new JobProtocolError(`${where}.at`, 'must be an ISO 8601 date string');
-  }
-  const problem = partProblem(value);
-  if (problem !== null) throw new JobProtocolError(problem.field ? `${where}.${problem.field}` : where, problem.message);
-  return value as unknown as JobOutputPart;
+  const problem: [field: string, message: string] | null = !isPlainObject(value)
+    ? ['', 'must be an object']
+    : !Number.isInteger(value.seq) || (value.seq as number) < 1
+      ? ['seq', 'must be a positive integer']
+      : !isIsoDate(value.at)
+        ? ['at', 'must be an ISO 8601 date string']
+        : partProblem(value);
+  if (problem) throw new JobProtocolError(problem[0] ? `${where}.${problem[0]}` : where, problem[1]);
+  return value as JobOutputPart;
 }
 
 /**
@@ -135,9 +129,10 @@ export function parseOutputParts(value: unknown, where = 'parts'): JobOutputPart
 export function parseOutputPage(value: unknown): JobOutputPage {
   if (!isPlainObject(value)) throw new JobProtocolError('', 'an output page must be an object');
   const parts = parseOutputParts(value.parts);
-  if (typeof value.done !== 'boolean') throw new JobProtocolError('done', 'must be a boolean');
-  if (value.trimmed !== undefined && typeof value.trimmed !== 'boolean') throw new JobProtocolError('trimmed', 'must be a boolean');
-  return value.trimmed ? { parts, done: value.done, trimmed: true } : { parts, done: value.done };
+  const { done, trimmed } = value;
+  if (typeof done !== 'boolean') throw new JobProtocolError('done', 'must be a boolean');
+  if (trimmed !== undefined && typeof trimmed !== 'boolean') throw new JobProtocolError('trimmed', 'must be a boolean');
+  return trimmed ? { parts, done, trimmed } : { parts, done };
 }
 
 /** The data of an `output` event on the event stream. */
