@@ -34,54 +34,35 @@ export function isBefore(a: OutputPosition, b: OutputPosition): boolean {
 
 /** Splits one run of text parts at sentence ends and at `flushed`; everything when `commitAll`. */
 function splitRun(run: JobOutputPart[], flushed: OutputPosition | null, commitAll: boolean): OutputItem {
+  /** Where each part's text starts in the joined text. */
   const starts: number[] = [];
   let text = '';
   for (const part of run) {
     starts.push(text.length);
     text += part.text ?? '';
   }
-  /** The position of character offset `at` (an end: it belongs to the part holding character `at - 1`). */
-  const positionOf = (at: number): OutputPosition => {
-    let i = starts.length - 1;
-    while (i > 0 && starts[i]! >= at) i--;
-    return { seq: run[i]!.seq, off: at - starts[i]! };
-  };
-  /** The offset of `position` in this run, or null when it is outside it. */
-  const offsetOf = (position: OutputPosition): number | null => {
-    const i = run.findIndex((part) => part.seq === position.seq);
-    return i < 0 ? null : starts[i]! + Math.min(position.off, run[i]!.text?.length ?? 0);
-  };
-  const cuts = new Set<number>();
-  for (const match of text.matchAll(SENTENCE_END)) cuts.add(match.index + match[0].length);
-  let committed = cuts.size > 0 ? Math.max(...cuts) : 0;
+  const last = run[run.length - 1]!;
+  const end = { seq: last.seq, off: last.text?.length ?? 0 };
+  // Cuts (offsets in the joined text, ascending but for the two added): sentence ends, the flushed position, the end.
+  const cuts = [...text.matchAll(SENTENCE_END)].map((match) => match.index + match[0].length);
   if (flushed) {
-    const last = run[run.length - 1]!;
-    const at = isBefore({ seq: last.seq, off: last.text?.length ?? 0 }, flushed) ? text.length : offsetOf(flushed);
-    if (at !== null && at > 0) {
-      cuts.add(at);
-      committed = Math.max(committed, at);
-    }
+    const i = run.findIndex((part) => part.seq === flushed.seq);
+    // A flush past this run commits all of it; one in an earlier run (not found), none of it.
+    cuts.push(isBefore(end, flushed) ? text.length : i < 0 ? 0 : starts[i]! + Math.min(flushed.off, run[i]!.text?.length ?? 0));
   }
-  if (commitAll && text.length > 0) {
-    cuts.add(text.length);
-    committed = text.length;
-  }
+  if (commitAll) cuts.push(text.length);
+  const committed = Math.max(0, ...cuts);
   const chunks: OutputChunk[] = [];
   let from = 0;
-  for (const cut of [...cuts].sort((a, b) => a - b)) {
-    if (cut <= from || cut > committed) continue;
-    const end = positionOf(cut);
-    chunks.push({ key: `${end.seq}:${end.off}`, text: text.slice(from, cut) });
+  for (const cut of cuts.sort((a, b) => a - b)) {
+    if (cut <= from) continue;
+    // A chunk is keyed by where it ends: the part holding the cut, and the offset in it.
+    let i = starts.length - 1;
+    while (i > 0 && starts[i]! >= cut) i--;
+    chunks.push({ key: `${run[i]!.seq}:${cut - starts[i]!}`, text: text.slice(from, cut) });
     from = cut;
   }
-  const last = run[run.length - 1]!;
-  return {
-    kind: 'text',
-    key: `text:${run[0]!.seq}`,
-    chunks,
-    tail: text.slice(committed),
-    end: { seq: last.seq, off: last.text?.length ?? 0 },
-  };
+  return { kind: 'text', key: `text:${run[0]!.seq}`, chunks, tail: text.slice(committed), end };
 }
 
 /**
