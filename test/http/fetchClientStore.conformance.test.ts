@@ -10,6 +10,8 @@ import { describeJobStoreConformance } from '../support/jobStoreConformance';
 /** The header the handler's `authorize` takes the caller's owner from. */
 const OWNER_HEADER = 'x-owner';
 const BASE_PATH = '/api/jobs';
+/** A small output limit, so the suite's trimming case runs over HTTP too. */
+const MAX_OUTPUT_PARTS = 8;
 
 /**
  * The shared JobStore conformance suite through the whole HTTP path:
@@ -19,14 +21,14 @@ const BASE_PATH = '/api/jobs';
  * sending that owner in `x-owner` (one client per owner, so subscriptions of one
  * owner share that client's multiplexed event stream). The suite's controls move
  * jobs on the backend directly. Every optional method is present (the fetch client
- * has them all), so no case of the suite is skipped.
+ * has them all, output included), so no case of the suite is skipped.
  *
  * Teardown fails the test when the handler or the node listener reported anything
  * unexpected (a 500), or when an event stream stays open on the server after its
  * last subscriber left; then it closes every socket and the server.
  */
 describeJobStoreConformance('createFetchJobClient over node:http to createJobHandler (memory backend)', async () => {
-  const backend = createMemoryJobBackend();
+  const backend = createMemoryJobBackend({ maxOutputParts: MAX_OUTPUT_PARTS });
   const unexpected: unknown[] = [];
   const handler = createJobHandler({
     store: backend,
@@ -85,6 +87,16 @@ describeJobStoreConformance('createFetchJobClient over node:http to createJobHan
       open.add(stop);
       return stop;
     },
+    readOutput: (id, { owner, signal, after, limit }) => clientFor(owner).readOutput(id, { signal, after, limit }),
+    subscribeOutput(id, { owner, after }, listener) {
+      const unsubscribe = clientFor(owner).subscribeOutput!(id, { after }, listener);
+      const stop = (): void => {
+        open.delete(stop);
+        unsubscribe();
+      };
+      open.add(stop);
+      return stop;
+    },
   };
 
   return {
@@ -95,6 +107,10 @@ describeJobStoreConformance('createFetchJobClient over node:http to createJobHan
       progress: async (id, fraction, message) => void backend.progress(id, fraction, message),
       complete: async (id, result) => void backend.complete(id, result),
       fail: async (id, message) => void backend.fail(id, message),
+    },
+    output: {
+      appendOutput: async (id, part) => void backend.appendOutput(id, part),
+      maxParts: MAX_OUTPUT_PARTS,
     },
     teardown: async () => {
       for (const stop of [...open]) stop();
