@@ -2,7 +2,6 @@ import { isAbortError, isFatalJobError } from '../../contract/errors';
 import { MAX_OUTPUT_PAGE_PARTS, parseOutputPage, parseOutputParts } from '../../contract/output';
 import type { JobClient, JobOutputListener, JobOutputPart } from '../../contract/types';
 import { jittered, timerDelay } from '../watcher/backoff';
-import { createOutputHistory } from './history';
 import type { JobOutputConnection, JobOutputSnapshot } from './types';
 
 /** What a follower needs from its watcher. */
@@ -53,10 +52,18 @@ const asError = (error: unknown): Error => (error instanceof Error ? error : new
  * the store has after `after`), may jump over a gap: the output is then `trimmed`.
  */
 export function createOutputFollower(id: string, after: number, deps: FollowerDeps): OutputFollower {
-  // The parts kept; the watcher sets their number before starting.
-  const history = createOutputHistory(1);
-  /** The history's version in the last snapshot. */
-  let version = 0;
+  /** Most parts kept: the watcher sets it before starting. */
+  let max = 1;
+  /** The parts delivered; those from `first` on are kept (the array is compacted once it holds twice what is kept). */
+  let all: JobOutputPart[] = [];
+  let first = 0;
+  /** The joined text of the text parts, and how much of its head belongs to dropped parts (cut when a snapshot is taken). */
+  let text = '';
+  let cut = 0;
+  /** Whether any part was dropped for `max`. */
+  let dropped = false;
+  /** Whether the kept parts changed since the last snapshot. */
+  let partsChanged = false;
   /** The `seq` of the last part delivered (the start position before any). */
   let lastSeq = after;
   /** A jump over missing parts was accepted (trimmed by the store, or a start position after 0). */
@@ -80,11 +87,27 @@ export function createOutputFollower(id: string, after: number, deps: FollowerDe
 
   const ended = () => stopped || done || (error !== null && isFatalJobError(error));
 
+  /** Drops the oldest parts (and their text) past `max`. */
+  function trim(): void {
+    const excess = all.length - first - max;
+    if (excess <= 0) return;
+    for (const part of all.slice(first, first + excess)) if (part.kind === 'text') cut += part.text?.length ?? 0;
+    first += excess;
+    dropped = partsChanged = true;
+    if (first > max) {
+      all = all.slice(first);
+      first = 0;
+    }
+  }
+
   /** Delivers the held parts that follow on from `lastSeq`, and forgets those at or before it. */
   function drain(): void {
-    const run: JobOutputPart[] = [];
-    for (let part: JobOutputPart | undefined; (part = held.get(lastSeq + 1)); lastSeq++) run.push(part);
-    history.append(run);
+    for (let part: JobOutputPart | undefined; (part = held.get(lastSeq + 1)); lastSeq++) {
+      all.push(part);
+      if (part.kind === 'text' && part.text) text += part.text;
+      partsChanged = true;
+    }
+    trim();
     for (const seq of held.keys()) if (seq <= lastSeq) held.delete(seq);
     if (!done && doneSeq !== undefined && held.size === 0 && lastSeq >= doneSeq) done = true;
   }
@@ -193,11 +216,11 @@ export function createOutputFollower(id: string, after: number, deps: FollowerDe
     }
     while (held.size > 0 && !ended()) {
       const before = lastSeq;
-      if ((await read(() => void fill())) === null) return;
+      if ((await read(fill)) === null) return;
       if (lastSeq === before) {
         // The store has nothing after the last part yet (the push ran ahead): ask again soon.
         failures++;
-        later('read', retryDelay(), () => void fill());
+        later('read', retryDelay(), fill);
         return;
       }
     }
@@ -206,17 +229,17 @@ export function createOutputFollower(id: string, after: number, deps: FollowerDe
   async function poll(): Promise<void> {
     if (ended() || reading) return;
     if (deps.paused()) {
-      later('read', deps.pollInterval, () => void poll());
+      later('read', deps.pollInterval, poll);
       return;
     }
     if (connection !== 'error') connection = 'polling';
-    const count = await read(() => void poll());
+    const count = await read(poll);
     if (count === null || ended()) return;
     connection = 'polling';
     deps.changed();
     // A full page means more is waiting: read on at once.
     if (count >= MAX_OUTPUT_PAGE_PARTS) void poll();
-    else later('read', deps.pollInterval, () => void poll());
+    else later('read', deps.pollInterval, poll);
   }
 
   function subscribe(): void {
@@ -260,23 +283,28 @@ export function createOutputFollower(id: string, after: number, deps: FollowerDe
 
   return {
     snapshot(previous) {
-      const { parts, text } = history.version === version ? previous : history.take();
-      version = history.version;
+      if (cut > 0) {
+        text = text.slice(cut);
+        cut = 0;
+      }
       const next: JobOutputSnapshot = {
-        parts,
+        parts: partsChanged ? Object.freeze(all.slice(first)) : previous.parts,
         text,
         done,
-        trimmed: trimmed || history.dropped,
+        trimmed: trimmed || dropped,
         error,
         connection,
         lastSeq,
         supported,
       };
-      // `text` changes only with `parts`.
+      partsChanged = false;
       for (const key in next) if (next[key as keyof JobOutputSnapshot] !== previous[key as keyof JobOutputSnapshot]) return Object.freeze(next);
       return previous;
     },
-    setMax: history.setMax,
+    setMax(next) {
+      max = Math.max(1, next);
+      trim();
+    },
     start() {
       if (started) return;
       started = true;
