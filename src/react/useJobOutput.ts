@@ -2,7 +2,7 @@ import { useCallback, useEffect, useRef, useSyncExternalStore } from 'react';
 import { createJobOutputWatcher } from '../core/output/createJobOutputWatcher';
 import { outputPartsLimit } from '../core/output/limits';
 import { EMPTY_OUTPUT_SNAPSHOT } from '../core/output/snapshot';
-import type { JobOutputSnapshot, JobOutputWatcher } from '../core/output/types';
+import type { JobOutputSnapshot } from '../core/output/types';
 import { useJobContext } from './JobClientProvider';
 import { outputResume } from './outputResume';
 import { useIsomorphicLayoutEffect } from './useIsomorphicLayoutEffect';
@@ -32,11 +32,6 @@ export type UseJobOutputResult = JobOutputSnapshot;
 const noop = () => {};
 const getServerSnapshot = () => EMPTY_OUTPUT_SNAPSHOT;
 
-/** The output watcher of one provider, kept in its `local` (made on first use, started by the first watch). */
-function outputWatcher(): JobOutputWatcher {
-  return createJobOutputWatcher();
-}
-
 /**
  * Follows what a running job produces — tokens of a text, log lines, JSON values, preview
  * images — through the provider's client: `subscribeOutput` when it has it (on the fetch
@@ -55,7 +50,8 @@ function outputWatcher(): JobOutputWatcher {
  */
 export function useJobOutput(jobId: string | null | undefined, options: UseJobOutputOptions = {}): UseJobOutputResult {
   const { client, local } = useJobContext();
-  const watcher = local(outputWatcher);
+  // The provider's output watcher, made on first use (with no options) and started by the first watch.
+  const watcher = local(createJobOutputWatcher);
   const resume = local(outputResume);
   const id = options.enabled === false || !jobId ? null : jobId;
   const maxParts = outputPartsLimit(options.maxParts);

@@ -167,10 +167,14 @@ export function createOutputFollower(id: string, after: number, deps: FollowerDe
     deps.changed();
   }
 
-  /** Takes a batch from the wire (`jump`: a read's answer). A batch breaking the contract shows its error, the parts shown stay. */
-  function take(parts: unknown, info: { done?: boolean; trimmed?: boolean }, jump: boolean): void {
+  /**
+   * Takes a batch: a pushed one from the wire (checked here: one breaking the contract shows its
+   * error, the parts shown stay), or a read page's parts (`read`: checked with the page already,
+   * and they may jump a gap).
+   */
+  function take(parts: unknown, info: { done?: boolean; trimmed?: boolean }, read: boolean): void {
     try {
-      accept(parseOutputParts(parts), info, jump);
+      accept(read ? (parts as JobOutputPart[]) : parseOutputParts(parts), info, read);
       if (error && !isFatalJobError(error)) error = null;
       if (done) finish();
     } catch (cause) {
