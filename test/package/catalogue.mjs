@@ -39,6 +39,8 @@ async function defaultOf(page, prop) {
 const GUIDES = [
   ['guides-connect-your-api--docs', 'connect-your-api.mdx', 'Connect your API'],
   ['guides-recipes--docs', 'recipes.mdx', 'Recipes: progress, history, cancel, tracking, notifications'],
+  ['guides-streamed-output--docs', 'streamed-output.mdx', 'Streamed output: tokens, log lines and previews'],
+  ['guides-one-connection-per-browser--docs', 'tabs.mdx', 'One connection per browser'],
   ['guides-styling--docs', 'styling.mdx', 'Styling'],
   ['guides-testing--docs', 'testing.mdx', 'Testing with MSW and the memory backend'],
   ['guides-next-js-and-node-http--docs', 'server.mdx', 'Next.js and node:http'],
@@ -183,7 +185,7 @@ try {
 
   check(existsSync(path.join(out, 'mockServiceWorker.js')), 'the MSW worker is part of the catalogue');
   const index = JSON.parse(readFileSync(path.join(out, 'index.json'), 'utf8'));
-  for (const id of ['components-jobstatus--docs', 'components-jobprogress--docs', 'components-pendingjobsbadge--docs', 'components-joblist--docs']) {
+  for (const id of ['components-jobstatus--docs', 'components-jobprogress--docs', 'components-pendingjobsbadge--docs', 'components-joblist--docs', 'components-joboutput--docs']) {
     check(index.entries[id]?.type === 'docs', `docs page ${id}`);
   }
   check(index.entries['introduction--docs']?.type === 'docs', 'the Introduction page is part of the catalogue');
