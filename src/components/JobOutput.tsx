@@ -149,6 +149,8 @@ function JobOutputWithRef(props: JobOutputProps, ref: ForwardedRef<HTMLDivElemen
   return (
     <div
       aria-label={labels.label}
+      // Focusable, so a log that scrolls (the stylesheet's max height) can be scrolled by keyboard; `tabIndex` overrides it.
+      tabIndex={0}
       {...rest}
       ref={ref}
       role="log"
@@ -176,6 +178,8 @@ function JobOutputWithRef(props: JobOutputProps, ref: ForwardedRef<HTMLDivElemen
  * with its `alt` (default "Preview image"). Screen readers hear whole sentences and lines,
  * never tokens (see `announce`); sighted users see every token as it comes.
  * `data-state` is one of {@link JobOutputState}; `data-connection` a `JobOutputConnection`.
+ * The log is focusable (`tabIndex={0}`, overridable) so that, once it scrolls, it can be
+ * scrolled by keyboard.
  *
  * @example
  * <JobStatus jobId={jobId} />

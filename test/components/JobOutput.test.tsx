@@ -96,6 +96,15 @@ describe('<JobOutput>', () => {
     expect(log().textContent).toBe('Hello.');
   });
 
+  it('is focusable by default (a log that scrolls must be scrollable by keyboard); tabIndex overrides it', async () => {
+    const live = liveClient();
+    const { rerender } = renderWithJobs(<JobOutput jobId="job-1" />, { client: live.client });
+    await frame();
+    expect(log().tabIndex).toBe(0);
+    rerender(<JobOutput jobId="job-1" tabIndex={-1} />);
+    expect(log().tabIndex).toBe(-1);
+  });
+
   it('is empty without a job id, or when the job ended without output; the name can be changed', async () => {
     const live = liveClient();
     const { rerender } = renderWithJobs(<JobOutput jobId={null} labels={{ label: 'Story' }} />, { client: live.client });
