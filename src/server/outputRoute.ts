@@ -1,8 +1,7 @@
-import { badRequest } from '../contract/listFilter';
 import { MAX_OUTPUT_PAGE_PARTS, outputAfterProblem, outputLimitProblem, parseOutputPage } from '../contract/output';
 import type { JobOutputPage, JobStore } from '../contract/types';
 import { errorResponse, jsonResponse } from './http';
-import { checkParams, decodeQueryPart } from './parseRequest';
+import { checkParams, integerParam } from './parseRequest';
 
 /** Where an output read starts and how many parts it may answer. */
 export interface OutputRange {
@@ -20,22 +19,8 @@ export interface OutputRange {
 export function parseOutputRange(params: Map<string, string>, extra: (name: string) => boolean = () => false): OutputRange {
   checkParams(params, (name) => name === 'after' || name === 'limit' || extra(name), 'after and limit');
   const range: OutputRange = { after: 0, limit: MAX_OUTPUT_PAGE_PARTS };
-  const rawAfter = params.get('after');
-  if (rawAfter !== undefined) {
-    const text = decodeQueryPart(rawAfter, 'after');
-    const after = /^[0-9]{1,16}$/.test(text) ? Number(text) : NaN;
-    const problem = outputAfterProblem(after);
-    if (problem) throw badRequest(problem);
-    range.after = after;
-  }
-  const rawLimit = params.get('limit');
-  if (rawLimit !== undefined) {
-    const text = decodeQueryPart(rawLimit, 'limit');
-    const limit = /^[0-9]{1,4}$/.test(text) ? Number(text) : NaN;
-    const problem = outputLimitProblem(limit);
-    if (problem) throw badRequest(problem);
-    range.limit = limit;
-  }
+  range.after = integerParam(params, 'after', 16, outputAfterProblem) ?? range.after;
+  range.limit = integerParam(params, 'limit', 4, outputLimitProblem) ?? range.limit;
   return range;
 }
 

@@ -122,6 +122,25 @@ export function decodeQueryPart(raw: string, what: string): string {
   }
 }
 
+/**
+ * Reads the integer query parameter `name` (at most `digits` decimal digits), or `undefined`
+ * when it is absent; throws a 400 `bad_request` with `problem`'s words when it is not acceptable.
+ */
+export function integerParam(
+  params: Map<string, string>,
+  name: string,
+  digits: number,
+  problem: (value: unknown) => string | null,
+): number | undefined {
+  const raw = params.get(name);
+  if (raw === undefined) return undefined;
+  const text = decodeQueryPart(raw, name);
+  const value = text.length > 0 && text.length <= digits && /^[0-9]+$/.test(text) ? Number(text) : NaN;
+  const refusal = problem(value);
+  if (refusal) throw badRequest(refusal);
+  return value;
+}
+
 /** Refuses every parameter `accepts` does not allow, naming the first one. */
 export function checkParams(params: Map<string, string>, accepts: (name: string) => boolean, expected: string): void {
   for (const name of params.keys()) {
@@ -219,14 +238,8 @@ export function parseListFilter(params: Map<string, string>): JobFilter & { limi
     filter.status = states.size === 1 ? [...states][0] : [...states];
   }
 
-  const rawLimit = params.get('limit');
-  if (rawLimit !== undefined) {
-    const text = decodeQueryPart(rawLimit, 'limit');
-    const limit = /^[0-9]{1,4}$/.test(text) ? Number(text) : NaN;
-    const problem = listLimitProblem(limit);
-    if (problem) throw badRequest(problem);
-    filter.limit = limit;
-  }
+  const limit = integerParam(params, 'limit', 4, listLimitProblem);
+  if (limit !== undefined) filter.limit = limit;
 
   const rawCursor = params.get('cursor');
   if (rawCursor !== undefined) {

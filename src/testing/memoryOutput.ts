@@ -10,6 +10,7 @@ import { isTerminal } from '../contract/states';
 import type { JobOutputInput, JobOutputListener, JobOutputPage, JobOutputPart } from '../contract/types';
 import { iso, later, microtask } from './memoryClock';
 import { copy, type Entry, type OutputSubscriber } from './memoryEntry';
+import { invoke } from './memoryPush';
 import { answerCall, checkId, logCall, type StoreContext } from './memoryStore';
 import type { MemoryJobBackend, MemoryOutputReadOptions, MemoryOutputSubscribeOptions } from './memoryTypes';
 
@@ -43,17 +44,6 @@ export function readOutputPage(entry: Entry, after: number, limit: number): JobO
   const end = page.length > 0 ? page[page.length - 1]!.seq : after;
   const done = isTerminal(entry.job) && end >= lastSeq;
   return after + 1 < firstSeq ? { parts: page, done, trimmed: true } : { parts: page, done };
-}
-
-/** Calls a listener without letting its exception break the backend; the error still surfaces (uncaught). */
-function invoke(fn: () => void): void {
-  try {
-    fn();
-  } catch (error) {
-    queueMicrotask(() => {
-      throw error;
-    });
-  }
 }
 
 /** Creates the output side of a memory backend. */

@@ -36,7 +36,7 @@ export interface JobPush {
 }
 
 /** Calls a listener without letting its exception break the backend; the error still surfaces (uncaught). */
-function invoke(fn: () => void): void {
+export function invoke(fn: () => void): void {
   try {
     fn();
   } catch (error) {
