@@ -1,12 +1,10 @@
-import { QueryClient } from '@tanstack/react-query';
 import type { Decorator, StoryContext } from '@storybook/react-vite';
 import { setupWorker, type SetupWorker } from 'msw/browser';
-import { useEffect, useState, type ReactNode } from 'react';
-import { createFetchJobClient, JobClientProvider } from '../../src/index';
+import { createFetchJobClient } from '../../src/index';
 import type { FetchJobClient } from '../../src/index';
 import { createJobHandlers } from '../../src/msw/index';
 import type { MemoryJobBackend } from '../../src/testing/index';
-import { createStoryBackend, StoryBackendProvider, type JobwatchStoryParameters } from './jobwatch';
+import { createStoryBackend, StoryJobRoot, type JobwatchStoryParameters } from './jobwatch';
 
 /**
  * Stories over real HTTP in the browser:
@@ -148,24 +146,11 @@ export function httpStory(context: Pick<StoryContext, 'loaded'>): HttpStory {
   return story;
 }
 
-function HttpStoryRoot({ story, children }: { story: HttpStory; children: ReactNode }) {
-  // useState, not module scope: one QueryClient per mounted story.
-  const [queryClient] = useState(() => new QueryClient({ defaultOptions: { queries: { retry: false } } }));
-  useEffect(() => () => queryClient.clear(), [queryClient]);
-  return (
-    <StoryBackendProvider value={story.backend}>
-      <JobClientProvider client={story.client} queryClient={queryClient}>
-        {children}
-      </JobClientProvider>
-    </StoryBackendProvider>
-  );
-}
-
 /** Decorator: the story's backend (for `useStoryBackend`) and a JobClientProvider with its fetch client. */
 export const withHttpJobBackend = ((Story, context) => (
-  <HttpStoryRoot story={httpStory(context)}>
+  <StoryJobRoot backend={httpStory(context).backend} client={httpStory(context).client}>
     <Story />
-  </HttpStoryRoot>
+  </StoryJobRoot>
 )) satisfies Decorator;
 
 /**

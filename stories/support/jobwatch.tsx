@@ -2,7 +2,7 @@ import { QueryClient } from '@tanstack/react-query';
 import type { Decorator } from '@storybook/react-vite';
 import { createContext, useContext, useEffect, useState, type ReactNode } from 'react';
 import { JobClientProvider } from '../../src/index';
-import type { Job, JobState } from '../../src/index';
+import type { Job, JobClient, JobState } from '../../src/index';
 import { createMemoryJobBackend } from '../../src/testing/index';
 import type { JobSpec, MemoryJobBackend, MemoryJobBackendOptions, MemoryJobSeed } from '../../src/testing/index';
 
@@ -39,18 +39,30 @@ export function createStoryBackend(options: JobwatchStoryParameters | undefined)
   return created;
 }
 
-function JobwatchStoryRoot({ options, children }: { options: JobwatchStoryParameters | undefined; children: ReactNode }) {
-  // useState, not module scope: one backend and one QueryClient per mounted story.
-  const [backend] = useState(() => createStoryBackend(options));
+/**
+ * A story's providers: its backend for `useStoryBackend`, and a JobClientProvider with
+ * `client` on a QueryClient of its own (one per mounted story, cleared on unmount).
+ */
+export function StoryJobRoot({ backend, client, children }: { backend: MemoryJobBackend; client: JobClient; children: ReactNode }) {
+  // useState, not module scope: one QueryClient per mounted story.
   const [queryClient] = useState(() => new QueryClient({ defaultOptions: { queries: { retry: false } } }));
-  // Drops cached queries and their garbage-collection timers when the story goes away.
   useEffect(() => () => queryClient.clear(), [queryClient]);
   return (
     <BackendContext.Provider value={backend}>
-      <JobClientProvider client={backend} queryClient={queryClient}>
+      <JobClientProvider client={client} queryClient={queryClient}>
         {children}
       </JobClientProvider>
     </BackendContext.Provider>
+  );
+}
+
+function JobwatchStoryRoot({ options, children }: { options: JobwatchStoryParameters | undefined; children: ReactNode }) {
+  // useState, not module scope: one backend per mounted story.
+  const [backend] = useState(() => createStoryBackend(options));
+  return (
+    <StoryJobRoot backend={backend} client={backend}>
+      {children}
+    </StoryJobRoot>
   );
 }
 

@@ -1,11 +1,8 @@
-import { QueryClient } from '@tanstack/react-query';
 import type { Decorator, StoryContext } from '@storybook/react-vite';
-import { useEffect, useState, type ReactNode } from 'react';
-import { JobClientProvider } from '../../src/index';
 import type { JobClient, JobOutputPart } from '../../src/index';
 import { createMemoryJobBackend } from '../../src/testing/index';
 import type { MemoryJobBackend } from '../../src/testing/index';
-import { StoryBackendProvider, type JobwatchStoryParameters } from './jobwatch';
+import { StoryJobRoot, type JobwatchStoryParameters } from './jobwatch';
 
 /**
  * Stories of streamed output (`<JobOutput>`), on a fresh in-memory backend per
@@ -55,24 +52,11 @@ export function outputStory(context: Pick<StoryContext, 'loaded'>): OutputStory 
   return story;
 }
 
-function OutputStoryRoot({ story, children }: { story: OutputStory; children: ReactNode }) {
-  // useState, not module scope: one QueryClient per mounted story.
-  const [queryClient] = useState(() => new QueryClient({ defaultOptions: { queries: { retry: false } } }));
-  useEffect(() => () => queryClient.clear(), [queryClient]);
-  return (
-    <StoryBackendProvider value={story.backend}>
-      <JobClientProvider client={story.client} queryClient={queryClient}>
-        {children}
-      </JobClientProvider>
-    </StoryBackendProvider>
-  );
-}
-
 /** Decorator: the story's backend (for `useStoryBackend`) and a JobClientProvider with its client. */
 export const withOutputBackend = ((Story, context) => (
-  <OutputStoryRoot story={outputStory(context)}>
+  <StoryJobRoot backend={outputStory(context).backend} client={outputStory(context).client}>
     <Story />
-  </OutputStoryRoot>
+  </StoryJobRoot>
 )) satisfies Decorator;
 
 /** Spread into a meta: the loader and the decorator of output stories. */
