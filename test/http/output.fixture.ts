@@ -182,6 +182,24 @@ export async function outputServer() {
 
 export type OutputServer = Awaited<ReturnType<typeof outputServer>>;
 
+/**
+ * A fresh fixture server per test of the calling file, with `Math.random` at 0 (no jitter:
+ * a reconnect follows a drop after 0.5 s). Returns a getter for the current test's server.
+ */
+export function useOutputServer(): () => OutputServer {
+  let server: OutputServer | undefined;
+  beforeEach(async () => {
+    vi.spyOn(Math, 'random').mockReturnValue(0);
+    server = await outputServer();
+  });
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    await server?.close();
+    server = undefined;
+  });
+  return () => server!;
+}
+
 /** A listener that records every call. */
 export function recorder() {
   const calls: Array<{ seqs: number[]; info?: { done?: boolean; trimmed?: boolean } }> = [];

@@ -7,19 +7,14 @@ import {
   JobTransportError,
   JobUnauthorizedError,
 } from '../../src/core';
-import { outputServer, type OutputServer } from './output.fixture';
+import { useOutputServer, type OutputServer } from './output.fixture';
 
 /** `readOutput` of the fetch client over real HTTP, against the output fixture server. */
 
+const server = useOutputServer();
 let s: OutputServer;
-beforeEach(async () => {
-  // No jitter: a reconnect follows a drop after 0.5 s.
-  vi.spyOn(Math, 'random').mockReturnValue(0);
-  s = await outputServer();
-});
-afterEach(async () => {
-  vi.restoreAllMocks();
-  await s.close();
+beforeEach(() => {
+  s = server();
 });
 
 

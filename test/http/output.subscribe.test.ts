@@ -7,7 +7,7 @@ import {
   JobTransportError,
 } from '../../src/core';
 import { parseOutputRequest } from '../../src/contract/output';
-import { at, eventually, outputServer, range, recorder, type OutputServer } from './output.fixture';
+import { at, eventually, range, recorder, useOutputServer, type OutputServer } from './output.fixture';
 
 /**
  * `subscribeOutput` of the fetch client over real HTTP, against the output
@@ -15,15 +15,10 @@ import { at, eventually, outputServer, range, recorder, type OutputServer } from
  * reconnect, id-set changes, gaps, done and malformed events.
  */
 
+const server = useOutputServer();
 let s: OutputServer;
-beforeEach(async () => {
-  // No jitter: a reconnect follows a drop after 0.5 s.
-  vi.spyOn(Math, 'random').mockReturnValue(0);
-  s = await outputServer();
-});
-afterEach(async () => {
-  vi.restoreAllMocks();
-  await s.close();
+beforeEach(() => {
+  s = server();
 });
 
 
