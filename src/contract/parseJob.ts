@@ -1,49 +1,6 @@
-import { JobProtocolError } from './errors';
+import { checkFields, fail, isCount, isIsoDate, isObject, isString, NULLABLE, OPTIONAL, type FieldRule, type Obj } from './fields';
 import { JOB_STATES } from './states';
 import type { Job, JobBatch, JobPage, JobState, PendingCount } from './types';
-
-
-type Obj = Record<string, unknown>;
-
-function isObject(value: unknown): value is Obj {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function fail(field: string, problem: string): never {
-  throw new JobProtocolError(field, problem);
-}
-
-function isIsoDate(value: unknown): boolean {
-  return typeof value === 'string' && value.length > 0 && !Number.isNaN(Date.parse(value));
-}
-
-function isString(value: unknown): boolean {
-  return typeof value === 'string';
-}
-
-function isCount(value: unknown): boolean {
-  return Number.isInteger(value) && (value as number) >= 0;
-}
-
-/** A field that must be present. */
-const REQUIRED = 0;
-/** A field that may be `undefined` (absent). */
-const OPTIONAL = 1;
-/** A field that may be `null` or `undefined`; its problem text then ends in " or null". */
-const NULLABLE = 2;
-
-/**
- * One field check: the field, what a present value must pass, the problem
- * reported otherwise, whether it may be absent, and checks of the fields of
- * the (object) value. Checked in order: the first failing one is reported.
- */
-type FieldRule = readonly [
-  key: string,
-  test: (value: unknown) => boolean,
-  problem: string,
-  presence?: typeof REQUIRED | typeof OPTIONAL | typeof NULLABLE,
-  fields?: readonly FieldRule[],
-];
 
 const ISO_DATE = 'must be an ISO 8601 date string';
 const COUNT = 'must be a non-negative integer';
@@ -88,16 +45,6 @@ const PAGE_FIELDS: readonly FieldRule[] = [
   JOBS_FIELD,
   ['nextCursor', (cursor) => cursor === null || isString(cursor), 'must be a string or null'],
 ];
-
-/** Checks `obj`'s fields against `rules`, in order; throws {@link JobProtocolError} for the first that fails. */
-function checkFields(obj: Obj, rules: readonly FieldRule[], path: string): void {
-  for (const [key, test, problem, presence = REQUIRED, fields] of rules) {
-    const value = obj[key];
-    if (presence === NULLABLE ? value == null : presence === OPTIONAL && value === undefined) continue;
-    if (!test(value)) fail(path + key, presence === NULLABLE ? `${problem} or null` : problem);
-    if (fields) checkFields(value as Obj, fields, `${path}${key}.`);
-  }
-}
 
 /**
  * Checks that a value is a {@link Job} as the contract describes and returns it.

@@ -1,9 +1,4 @@
-import type {
-  Job,
-  JobClient,
-  JobOutputListener,
-  JobSubscriptionListener,
-} from '../contract/types';
+import type { Job, JobClient, JobOutputListener } from '../contract/types';
 import type { ShareAcrossTabsOptions, SharedJobClient } from '../core/share/types';
 
 /**
@@ -32,15 +27,22 @@ export interface ShareRuntime {
 /** Loads the coordination code (a separate chunk, so apps that never share do not carry it). */
 export type LoadShareRuntime = () => Promise<(client: JobClient, options: ShareAcrossTabsOptions) => ShareRuntime>;
 
+/** A client that may say which backend it talks to (as `createFetchJobClient`'s does). */
+type Shareable = { shareKey?: unknown };
+
 /**
  * Whether this environment shares by default: a browser with both BroadcastChannel and
  * Web Locks, not jsdom, and a client that says which backend it talks to (`shareKey`).
  */
 export function sharesByDefault(client: JobClient): boolean {
-  if (typeof window === 'undefined' || typeof navigator === 'undefined') return false;
-  if (typeof BroadcastChannel !== 'function' || !(navigator as { locks?: unknown }).locks) return false;
-  if (/jsdom/i.test(navigator.userAgent ?? '')) return false;
-  return typeof (client as { shareKey?: unknown }).shareKey === 'string';
+  return (
+    typeof window === 'object' &&
+    typeof BroadcastChannel === 'function' &&
+    typeof navigator === 'object' &&
+    !!(navigator as { locks?: unknown }).locks &&
+    !/jsdom/i.test(navigator.userAgent) &&
+    typeof (client as Shareable).shareKey === 'string'
+  );
 }
 
 /**
@@ -51,12 +53,9 @@ export function shareOptionsOf(mode: JobShareMode | undefined, client: JobClient
   // Never on a server: there are no tabs, and nothing may wait for an effect that never runs.
   if (typeof window === 'undefined' || mode === 'none' || (mode === undefined && !sharesByDefault(client))) return null;
   const options: JobShareOptions = typeof mode === 'object' ? mode : {};
-  const clientKey = (client as { shareKey?: unknown }).shareKey;
-  const key = options.key ?? (typeof clientKey === 'string' ? clientKey : undefined);
-  if (!key) {
-    throw new TypeError(
-      'jobwatch: share="tabs" needs to know which backend the client talks to: give the client a `shareKey` (e.g. its base URL) or pass share={{ key }}',
-    );
+  const key = options.key ?? (client as Shareable).shareKey;
+  if (typeof key !== 'string' || !key) {
+    throw new TypeError('jobwatch: share="tabs" needs a key: give the client a `shareKey` (its base URL) or pass share={{ key }}');
   }
   return { ...options, key: `${key}\n${scope ?? ''}` };
 }
@@ -71,135 +70,100 @@ export interface LazySharedClient extends JobClient {
   settleOnce(job: Job, fire: () => void): void;
 }
 
-interface Live<L> {
-  args: [string, ...unknown[]];
-  listener: L;
-  off: (() => void) | null;
+/** The calls forwarded as they are: the first three always, the others when the client has them. */
+const CALLS = ['getStatus', 'list', 'getPendingCount', 'getStatuses', 'cancel', 'retry', 'readOutput'] as const;
+
+type AnyMethod = (...args: unknown[]) => unknown;
+
+/** A subscription made through the lazy client: made again on every (re)connection. */
+interface Live {
+  name: 'subscribe' | 'subscribeOutput';
+  args: unknown[];
+  off?: (() => void) | null;
 }
 
 /**
  * Creates the provider's client for `share`: its calls wait until it is connected (one
  * effect of the provider) and then go through the shared client; subscriptions are made
- * again on every (re)connection, so StrictMode's remount loses none.
+ * again on every (re)connection, so StrictMode's remount loses none, and an output
+ * subscription made again resumes after the last part it delivered.
  */
 export function createLazySharedClient(client: JobClient, options: ShareAcrossTabsOptions, load: LoadShareRuntime): LazySharedClient {
   let real = client;
   let runtime: ShareRuntime | null = null;
-  /** The coordination code could not be loaded: this tab works on its own, with the real client. */
-  let alone = false;
-  /** Where calls go now: the shared client, the real one when alone, or nowhere yet. */
-  const target = (): JobClient | null => runtime?.shared ?? (alone ? real : null);
+  /** Where calls go now: the shared client, the real one when the coordination code failed to load, or nowhere yet. */
+  let target: JobClient | null = null;
   let waiters: Array<() => void> = [];
-  const jobs = new Set<Live<JobSubscriptionListener>>();
-  const outputs = new Set<Live<JobOutputListener>>();
+  const lives = new Set<Live>();
 
-  const ready = (): Promise<JobClient> => {
-    const now = target();
-    return now ? Promise.resolve(now) : new Promise<void>((resolve) => waiters.push(resolve)).then(ready);
+  const ready = (): Promise<JobClient> =>
+    target ? Promise.resolve(target) : new Promise<void>((resolve) => waiters.push(resolve)).then(ready);
+  const attach = (live: Live) => {
+    live.off = (target?.[live.name] as AnyMethod | undefined)?.(...live.args) as (() => void) | undefined;
+  };
+  const detach = (live: Live) => {
+    live.off?.();
+    live.off = null;
+  };
+  /** Subscribes through the target now (when connected) and again on every reconnection. */
+  const keep = (live: Live) => {
+    lives.add(live);
+    attach(live);
+    return () => {
+      lives.delete(live);
+      detach(live);
+    };
   };
 
-  function forward<K extends 'getStatus' | 'getStatuses' | 'list' | 'getPendingCount' | 'cancel' | 'retry' | 'readOutput'>(name: K) {
-    return ((...args: unknown[]) =>
-      ready().then((to) => (to[name] as (...a: unknown[]) => Promise<unknown>)(...args))) as NonNullable<JobClient[K]>;
-  }
-
-  function subscribeTo(to: JobClient, live: Live<JobSubscriptionListener>): void {
-    const [id, ...hint] = live.args;
-    live.off = to.subscribe ? (to.subscribe as (...a: unknown[]) => () => void)(id, live.listener, ...hint) : null;
-  }
-  function subscribeOutputTo(to: JobClient, live: Live<JobOutputListener>): void {
-    const [id, o] = live.args as [string, { after?: number }];
-    live.off = to.subscribeOutput?.(id, o, live.listener) ?? null;
-  }
-
-  /** Connected (or alone): subscriptions made meanwhile are made now, and waiting calls go. */
-  function attach(to: JobClient): void {
-    for (const live of jobs) subscribeTo(to, live);
-    for (const live of outputs) subscribeOutputTo(to, live);
-    const woken = waiters;
-    waiters = [];
-    for (const wake of woken) wake();
-  }
-
-  function detach(): void {
-    for (const live of [...jobs, ...outputs]) {
-      live.off?.();
-      live.off = null;
-    }
-  }
-
-  const lazy: LazySharedClient = {
-    getStatus: forward('getStatus'),
-    getStatuses: forward('getStatuses'),
-    list: forward('list'),
-    getPendingCount: forward('getPendingCount'),
-    subscribe(id, listener, ...hint: unknown[]) {
-      const live: Live<JobSubscriptionListener> = { args: [id, ...hint], listener, off: null };
-      jobs.add(live);
-      const to = target();
-      if (to) subscribeTo(to, live);
-      return () => {
-        jobs.delete(live);
-        live.off?.();
-        live.off = null;
-      };
-    },
+  const lazy = {
+    subscribe: (...args: unknown[]) => keep({ name: 'subscribe', args }),
     connect() {
       let left = false;
+      const join = (to: JobClient) => {
+        if (left) return;
+        target = to;
+        lives.forEach(attach);
+        const woken = waiters;
+        waiters = [];
+        woken.forEach((wake) => wake());
+      };
       void load().then(
         (start) => {
-          if (left) return;
-          runtime = start(real, options);
-          attach(runtime.shared);
+          if (!left) join((runtime = start(real, options)).shared);
         },
-        () => {
-          // A chunk that fails to load (offline, a deploy in between): this tab polls on its own.
-          if (left) return;
-          alone = true;
-          attach(real);
-        },
+        // A chunk that fails to load (offline, a deploy in between): this tab works on its own.
+        () => join(real),
       );
       return () => {
         left = true;
-        detach();
+        lives.forEach(detach);
         runtime?.close();
-        runtime = null;
-        alone = false;
+        runtime = target = null;
       };
     },
-    setClient(next) {
+    setClient(next: JobClient) {
       real = next;
       runtime?.shared.setClient(next);
     },
-    settleOnce(job, fire) {
+    settleOnce(job: Job, fire: () => void) {
       if (!runtime) return fire();
       runtime.claim(`settled\n${options.key}\n${job.id}\n${job.finishedAt ?? ''}`, fire);
     },
-  };
-  if (client.cancel) lazy.cancel = forward('cancel');
-  if (client.retry) lazy.retry = forward('retry');
-  if (client.readOutput) lazy.readOutput = forward('readOutput');
+  } as LazySharedClient;
+  CALLS.forEach((name, i) => {
+    if (i < 3 || client[name]) (lazy as unknown as Record<string, AnyMethod>)[name] = (...args: unknown[]) => ready().then((to) => (to[name] as AnyMethod)(...args));
+  });
   if (client.subscribeOutput) {
     lazy.subscribeOutput = (id, o, listener) => {
-      const live: Live<JobOutputListener> = { args: [id, { ...o }], listener, off: null };
+      let after = o.after ?? 0;
       // Remembers the last part delivered, so a reconnection resumes after it (never replays).
-      live.listener = {
-        ...listener,
-        next(parts, info) {
-          const after = (live.args[1] as { after?: number }).after ?? 0;
-          const fresh = parts.filter((p) => p.seq > after);
-          if (fresh.length > 0) live.args[1] = { after: fresh[fresh.length - 1]!.seq };
-          if (fresh.length > 0 || info?.done) listener.next(fresh, info);
-        },
+      const next: JobOutputListener['next'] = (parts, info) => {
+        const fresh = parts.filter((part) => part.seq > after);
+        if (fresh.length > 0) live.args[1] = { after: (after = fresh.at(-1)!.seq) };
+        if (fresh.length > 0 || info?.done) listener.next(fresh, info);
       };
-      outputs.add(live);
-      const to = target();
-      if (to) subscribeOutputTo(to, live);
-      return () => {
-        outputs.delete(live);
-        live.off?.();
-        live.off = null;
-      };
+      const live: Live = { name: 'subscribeOutput', args: [id, { ...o }, { ...listener, next }] };
+      return keep(live);
     };
   }
   return lazy;
