@@ -75,7 +75,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
     pushed,
     (entry, wasLive) => {
       // Push lost: read now if we were relying on it.
-      if (wasLive) void readSoon(entry);
+      if (wasLive) readSoon(entry);
       else if (isIdle(entry)) schedule(entry);
       publish(entry);
     },
@@ -122,21 +122,23 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
     for (const entry of due) {
       const forced = entry.forced;
       entry.forced = false;
+      // A forced read (a refresh held back by Retry-After) goes out watched or not, paused or not.
       const readable = forced ? !entry.read && !isTerminal(entry.job) : mayRead(entry);
-      if (!readable || (!forced && paused(entry))) {
-        plan(entry, null);
-        settleWaiters(entry);
-        if (readable && !forced) {
-          // Paused: read as soon as the pause ends.
-          entry.missedPoll = true;
-          publish(entry);
-        }
+      const missed = readable && !forced && paused(entry);
+      if (readable && !missed) {
+        plan(entry, null, entry.group);
+        list.push(entry);
         continue;
       }
-      plan(entry, null, entry.group);
-      list.push(entry);
+      plan(entry, null);
+      settleWaiters(entry);
+      if (missed) {
+        // Paused: read as soon as the pause ends.
+        entry.missedPoll = true;
+        publish(entry);
+      }
     }
-    if (list.length > 0) read(list);
+    read(list);
   }
 
   function read(list: Entry[]): void {
@@ -157,14 +159,11 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
         answered(entry);
       } else {
         entry.error = answer;
-        if (isFatalJobError(answer)) {
-          entry.fatal = true;
-          stopPush(entry);
-        } else {
-          backoff.fail(entry, answer);
-        }
+        if (isFatalJobError(answer)) entry.fatal = true;
+        else backoff.fail(entry, answer);
       }
-      if (isTerminal(entry.job)) stopPush(entry);
+      // Failed for good, or done: no more pushes either.
+      if (entry.fatal || isTerminal(entry.job)) stopPush(entry);
       const retrying = failed && !entry.fatal;
       const interval = retrying && intervalFor(entry);
       if (interval !== false) roundDelay ??= backoff.delay(entry, interval);
@@ -176,12 +175,9 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
     };
   }
 
-  /** Reads the entry as soon as possible (with whatever else is due); resolves when that read is done. */
-  function readSoon(entry: Entry): Promise<void> {
-    if (entry.read) return entry.read.promise;
-    const done = nextRead(entry);
-    plan(entry, Date.now());
-    return done;
+  /** Reads the entry as soon as possible (with whatever else is due), unless a read is in flight. */
+  function readSoon(entry: Entry): void {
+    if (!entry.read) plan(entry, Date.now());
   }
 
   /** Stops all work for an entry: planned and in-flight reads, push. */
@@ -221,7 +217,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
       if (!paused(entry) && (resumed || entry.missedPoll)) {
         // Back to visible or online: one immediate refresh, all jobs in one round.
         entry.failures = 0;
-        void readSoon(entry);
+        readSoon(entry);
       }
       publish(entry);
     }
@@ -231,7 +227,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
   function resync(entry: Entry, missed: boolean): void {
     push.sync(entry);
     if (!entry.read) {
-      if (missed && entry.missedPoll && !paused(entry)) void readSoon(entry);
+      if (missed && entry.missedPoll && !paused(entry)) plan(entry, Date.now());
       else schedule(entry);
     }
     publish(entry);

@@ -27,10 +27,8 @@ export interface Push<E extends Pushable> {
 
 /** Unsubscribes the job and cancels a pending resubscribe. */
 export function stopPush(entry: Pushable): void {
-  if (entry.pushTimer !== null) {
-    clearTimeout(entry.pushTimer);
-    entry.pushTimer = null;
-  }
+  clearTimeout(entry.pushTimer ?? undefined);
+  entry.pushTimer = null;
   const unsubscribe = entry.unsubscribe;
   entry.unsubscribe = null;
   entry.live = false;

@@ -56,7 +56,7 @@ export function createScheduler<E extends Planned>(
   }
 
   function disarm(): void {
-    if (timer !== null) clearTimeout(timer);
+    clearTimeout(timer ?? undefined);
     timer = null;
     timerAt = Infinity;
   }
@@ -68,13 +68,13 @@ export function createScheduler<E extends Planned>(
     queueMicrotask(() => {
       queued = false;
       const earliest = soonest(-Infinity);
-      if (earliest === timerAt && timer !== null) return;
+      // Already armed for it (`timerAt` is Infinity while no timer is armed).
+      if (earliest === timerAt) return;
       disarm();
       if (earliest === Infinity) return;
       timerAt = earliest;
       timer = setTimeout(() => {
-        timer = null;
-        timerAt = Infinity;
+        disarm();
         const t = Date.now() + COALESCE_MS;
         const due: E[] = [];
         for (const e of entries.values()) if (e.dueAt !== null && e.dueAt <= t) due.push(e);
