@@ -1,4 +1,4 @@
-import { JobProtocolError } from './errors';
+import { checkFields, fail, isIsoDate, isObject, isString, OPTIONAL, type FieldRule } from './fields';
 import { badRequest } from './listFilter';
 import type { JobOutputInput, JobOutputKind, JobOutputPage, JobOutputPart } from './types';
 
@@ -31,10 +31,6 @@ export function isSafeOutputUrl(url: unknown): url is string {
   return /^https?:\/\/[^\s]+$/i.test(url) || /^data:image\/[a-z0-9.+-]+[;,]/i.test(url);
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** Room for `,"seq":<largest safe integer>` in a part's JSON. */
 const SEQ_ROOM = 24;
 /** Room for `,"at":"<ISO 8601 time of any date>"` in a part's JSON. */
@@ -48,30 +44,40 @@ function jsonLength(value: unknown): number {
   }
 }
 
-/** Whether `value` is an ISO 8601 date string (one `Date.parse` reads). */
-const isIsoDate = (value: unknown): boolean => typeof value === 'string' && !Number.isNaN(Date.parse(value));
+/** Fails any value: a field that must be absent (`OPTIONAL`, so only a present one is tested). */
+const absent = () => false;
+const TEXT_RULE: FieldRule = ['text', isString, 'text must be a string', OPTIONAL];
+const URL_RULE: FieldRule = ['url', absent, 'only image parts have a url', OPTIONAL];
+const ALT_RULE: FieldRule = ['alt', isString, 'alt must be a string', OPTIONAL];
+const AT_RULE: FieldRule = ['at', isIsoDate, 'at must be an ISO 8601 date string', OPTIONAL];
+
+/** The fields of a part of each kind (after its `kind`, before its `at`), in the order they are checked. */
+const KIND_RULES: Record<JobOutputKind, readonly FieldRule[]> = {
+  text: [['text', isString, 'a text part needs text (a string)'], URL_RULE, ALT_RULE],
+  log: [['text', isString, 'a log part needs text (a string)'], URL_RULE, ALT_RULE],
+  // `data: undefined` would vanish on the wire (JSON has no undefined), so it counts as missing.
+  data: [TEXT_RULE, URL_RULE, ALT_RULE, ['data', (data) => data !== undefined, 'a data part needs data (a JSON value)']],
+  image: [TEXT_RULE, ['url', isSafeOutputUrl, 'an image part needs an http(s) or data:image URL'], ALT_RULE],
+};
 
 /**
  * What is wrong with a part: the field at fault (`''` for the part as a whole: not an object,
  * not JSON, too long) and the problem in words; `null` when it is valid. `seq` is not looked at.
  */
 function partProblem(part: unknown): [field: string, message: string] | null {
-  if (!isPlainObject(part)) return ['', 'an output part must be an object'];
-  const { kind, text, url, alt, data, at } = part;
+  if (!isObject(part)) return ['', 'an output part must be an object'];
+  const { kind } = part;
   if (!JOB_OUTPUT_KINDS.includes(kind as JobOutputKind)) return ['kind', `kind must be one of ${JOB_OUTPUT_KINDS.join(', ')}`];
-  if ((kind === 'text' || kind === 'log') && typeof text !== 'string') return ['text', `a ${kind} part needs text (a string)`];
-  if (text !== undefined && typeof text !== 'string') return ['text', 'text must be a string'];
-  if (kind === 'image' && !isSafeOutputUrl(url)) return ['url', 'an image part needs an http(s) or data:image URL'];
-  if (url !== undefined && kind !== 'image') return ['url', 'only image parts have a url'];
-  if (alt !== undefined && typeof alt !== 'string') return ['alt', 'alt must be a string'];
-  // `data: undefined` would vanish on the wire (JSON has no undefined), so it counts as missing.
-  if (kind === 'data' && data === undefined) return ['data', 'a data part needs data (a JSON value)'];
-  if (at !== undefined && !isIsoDate(at)) return ['at', 'at must be an ISO 8601 date string'];
+  // The rules as `checkFields` reads them, but answered rather than thrown (a store's 400 says the problem alone).
+  for (const [key, test, problem, presence] of [...KIND_RULES[kind as JobOutputKind], AT_RULE]) {
+    const value = part[key];
+    if ((!presence || value !== undefined) && !test(value)) return [key, problem];
+  }
   // Measured as stored: a part without `seq` or `at` gets room for the ones the store adds,
   // so a part accepted on append always reads back within the limit.
   const json = jsonLength(part);
   if (json < 0) return ['', 'an output part must be JSON'];
-  if (json + (part.seq === undefined ? SEQ_ROOM : 0) + (at === undefined ? AT_ROOM : 0) > MAX_OUTPUT_PART_LENGTH) {
+  if (json + (part.seq === undefined ? SEQ_ROOM : 0) + (part.at === undefined ? AT_ROOM : 0) > MAX_OUTPUT_PART_LENGTH) {
     return ['', `an output part may be at most ${MAX_OUTPUT_PART_LENGTH} characters of JSON`];
   }
   return null;
@@ -93,21 +99,23 @@ export function checkOutputInput(part: unknown): JobOutputInput {
   return part as JobOutputInput;
 }
 
+/** What a part read from the wire has besides what an appended one has. */
+const WIRE_PART_RULES: readonly FieldRule[] = [
+  ['seq', (seq) => Number.isInteger(seq) && (seq as number) >= 1, 'must be a positive integer'],
+  ['at', isIsoDate, 'must be an ISO 8601 date string'],
+];
+
 /**
  * Reads one part from the wire. Throws `JobProtocolError` naming the field (`parts[3].url`)
  * for a part that breaks the contract: a wrong kind, a non-integer `seq`, a missing `at`,
  * an unsafe image URL or an over-long part.
  */
 export function parseOutputPart(value: unknown, where = 'part'): JobOutputPart {
-  const problem: [field: string, message: string] | null = !isPlainObject(value)
-    ? ['', 'must be an object']
-    : !Number.isInteger(value.seq) || (value.seq as number) < 1
-      ? ['seq', 'must be a positive integer']
-      : !isIsoDate(value.at)
-        ? ['at', 'must be an ISO 8601 date string']
-        : partProblem(value);
-  if (problem) throw new JobProtocolError(problem[0] ? `${where}.${problem[0]}` : where, problem[1]);
-  return value as JobOutputPart;
+  if (!isObject(value)) fail(where, 'must be an object');
+  checkFields(value, WIRE_PART_RULES, `${where}.`);
+  const problem = partProblem(value);
+  if (problem) fail(problem[0] ? `${where}.${problem[0]}` : where, problem[1]);
+  return value as unknown as JobOutputPart;
 }
 
 /**
@@ -115,23 +123,30 @@ export function parseOutputPart(value: unknown, where = 'part'): JobOutputPart {
  * goes backwards or repeats is a `JobProtocolError` on `parts[i].seq`).
  */
 export function parseOutputParts(value: unknown, where = 'parts'): JobOutputPart[] {
-  if (!Array.isArray(value)) throw new JobProtocolError(where, 'must be an array');
+  if (!Array.isArray(value)) fail(where, 'must be an array');
+  // Every part is checked before the order is.
   const parts = value.map((part, i) => parseOutputPart(part, `${where}[${i}]`));
-  for (let i = 1; i < parts.length; i++) {
-    if (parts[i]!.seq !== parts[i - 1]!.seq + 1) {
-      throw new JobProtocolError(`${where}[${i}].seq`, `must follow ${parts[i - 1]!.seq} without a gap`);
-    }
-  }
+  parts.forEach((part, i) => {
+    const before = parts[i - 1]?.seq;
+    if (before !== undefined && part.seq !== before + 1) fail(`${where}[${i}].seq`, `must follow ${before} without a gap`);
+  });
   return parts;
 }
 
+const isBoolean = (value: unknown): boolean => typeof value === 'boolean';
+
+/** The fields of an output page besides its parts. */
+const PAGE_RULES: readonly FieldRule[] = [
+  ['done', isBoolean, 'must be a boolean'],
+  ['trimmed', isBoolean, 'must be a boolean', OPTIONAL],
+];
+
 /** Reads a {@link JobOutputPage} (`GET {base}/{id}/output`); throws `JobProtocolError` naming the field. */
 export function parseOutputPage(value: unknown): JobOutputPage {
-  if (!isPlainObject(value)) throw new JobProtocolError('', 'an output page must be an object');
+  if (!isObject(value)) fail('', 'an output page must be an object');
   const parts = parseOutputParts(value.parts);
-  const { done, trimmed } = value;
-  if (typeof done !== 'boolean') throw new JobProtocolError('done', 'must be a boolean');
-  if (trimmed !== undefined && typeof trimmed !== 'boolean') throw new JobProtocolError('trimmed', 'must be a boolean');
+  checkFields(value, PAGE_RULES, '');
+  const { done, trimmed } = value as unknown as JobOutputPage;
   return trimmed ? { parts, done, trimmed } : { parts, done };
 }
 
@@ -149,8 +164,8 @@ export interface JobOutputEvent {
 
 /** Reads the data of an `output` event; throws `JobProtocolError` naming the field. */
 export function parseOutputEvent(value: unknown): JobOutputEvent {
-  if (!isPlainObject(value)) throw new JobProtocolError('', 'an output event must be an object');
-  if (typeof value.id !== 'string' || value.id.length === 0) throw new JobProtocolError('id', 'must be a non-empty string');
+  if (!isObject(value)) fail('', 'an output event must be an object');
+  if (typeof value.id !== 'string' || value.id === '') fail('id', 'must be a non-empty string');
   const event: JobOutputEvent = { id: value.id, parts: parseOutputParts(value.parts) };
   if (value.done === true) event.done = true;
   if (value.trimmed === true) event.trimmed = true;

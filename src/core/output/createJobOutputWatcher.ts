@@ -90,22 +90,19 @@ export function createJobOutputWatcher(options: JobOutputWatcherOptions = {}): J
 
   return {
     watch(id, watch = {}) {
-      let entry = entries.get(id);
-      if (!entry) {
-        const after = Number.isSafeInteger(watch.after) && watch.after! > 0 ? watch.after! : 0;
-        entry = {
-          watches: new Map(),
-          snapshot: EMPTY_OUTPUT_SNAPSHOT,
-          follower: createOutputFollower(id, after, { client: () => client, pollInterval, random, paused, changed: () => mark(id) }),
-        };
-        entries.set(id, entry);
-      }
-      const current = entry;
+      const found = entries.get(id);
+      const after = Number.isSafeInteger(watch.after) && watch.after! > 0 ? watch.after! : 0;
+      const current: OutputEntry = found ?? {
+        watches: new Map(),
+        snapshot: EMPTY_OUTPUT_SNAPSHOT,
+        follower: createOutputFollower(id, after, { client: () => client, pollInterval, random, paused, changed: () => mark(id) }),
+      };
+      entries.set(id, current);
       clearTimeout(current.grace);
       const token = {};
       current.watches.set(token, partsLimit(watch.maxParts));
       resize(id, current);
-      current.follower.start();
+      if (!found) current.follower.start();
       return {
         release() {
           // Released twice, or after the entry closed: nothing to do.

@@ -28,7 +28,7 @@ export interface OutputFollower {
   snapshot(previous: JobOutputSnapshot): JobOutputSnapshot;
   /** Keeps at most `max` parts from now on (the oldest are dropped at once when fewer are kept). */
   setMax(max: number): void;
-  /** Starts following (once). */
+  /** Starts following (the watcher calls it once, after the first `setMax`). */
   start(): void;
   /** Stops everything: the subscription, the running read, the timers. */
   stop(): void;
@@ -60,40 +60,38 @@ export function createOutputFollower(id: string, after: number, deps: FollowerDe
   /** The joined text of the text parts, and how much of its head belongs to dropped parts (cut when a snapshot is taken). */
   let text = '';
   let cut = 0;
-  /** Whether any part was dropped for `max`. */
-  let dropped = false;
   /** Whether the kept parts changed since the last snapshot. */
   let partsChanged = false;
   /** The `seq` of the last part delivered (the start position before any). */
   let lastSeq = after;
-  /** A jump over missing parts was accepted (trimmed by the store, or a start position after 0). */
+  /** Earlier parts are not kept: a jump over missing parts (trimmed by the store, a start position after 0), or dropped for `max`. */
   let trimmed = after > 0;
+  /** A batch said `done`: the output is done once nothing is held. */
+  let ending = false;
   /** The last part of a terminal job has been delivered. */
   let done = false;
-  /** The last `seq` of the terminal job, once a batch said `done`. */
-  let doneSeq: number | undefined;
   /** Parts after a gap, by `seq`, until it is filled. */
   const held = new Map<number, JobOutputPart>();
   let error: Error | null = null;
   let connection: JobOutputConnection = 'idle';
   let supported = true;
-  let stopped = false;
-  let started = false;
+  /** Following without push: `readOutput` every `pollInterval`. */
+  let polling = false;
+  /** Following is over (done, fatal, or stopped): nothing more goes out. */
+  let ended = false;
   let unsubscribe: (() => void) | null = null;
-  /** Pending retries: of a read (poll or gap fill) and of the subscription. */
-  const timers: Record<'read' | 'subscribe', ReturnType<typeof setTimeout> | undefined> = { read: undefined, subscribe: undefined };
+  /** The pending retry or next poll (one at a time: when it runs, it does what is missing, see `resume`). */
+  let timer: ReturnType<typeof setTimeout> | undefined;
   let reading: AbortController | null = null;
   let failures = 0;
-
-  const ended = () => stopped || done || (error !== null && isFatalJobError(error));
 
   /** Drops the oldest parts (and their text) past `max`. */
   function trim(): void {
     const excess = all.length - first - max;
     if (excess <= 0) return;
-    for (const part of all.slice(first, first + excess)) if (part.kind === 'text') cut += part.text?.length ?? 0;
+    for (const part of all.slice(first, first + excess)) if (part.kind === 'text') cut += part.text!.length;
     first += excess;
-    dropped = partsChanged = true;
+    trimmed = partsChanged = true;
     if (first > max) {
       all = all.slice(first);
       first = 0;
@@ -104,77 +102,38 @@ export function createOutputFollower(id: string, after: number, deps: FollowerDe
   function drain(): void {
     for (let part: JobOutputPart | undefined; (part = held.get(lastSeq + 1)); lastSeq++) {
       all.push(part);
-      if (part.kind === 'text' && part.text) text += part.text;
+      if (part.kind === 'text') text += part.text;
       partsChanged = true;
     }
     trim();
     for (const seq of held.keys()) if (seq <= lastSeq) held.delete(seq);
-    if (!done && doneSeq !== undefined && held.size === 0 && lastSeq >= doneSeq) done = true;
+    // Every part up to the end was delivered or held when `done` came: nothing held is the end.
+    if (ending && held.size === 0) done = true;
   }
 
-  /** Takes one batch of valid parts (in order, without gaps inside); `jump` accepts a gap before it. */
-  function accept(parts: readonly JobOutputPart[], info: { done?: boolean; trimmed?: boolean }, jump: boolean): void {
-    if (done) return;
-    const fresh = parts.filter((part) => part.seq > lastSeq);
-    for (const part of fresh) held.set(part.seq, part);
-    if (fresh.length > 0 && fresh[0]!.seq !== lastSeq + 1 && (info.trimmed || jump)) {
-      // The store no longer has the parts in between: accept the jump.
-      trimmed = true;
-      lastSeq = fresh[0]!.seq - 1;
-    }
-    if (info.done) {
-      // The end is the last part seen: delivered, held, or in this batch (all held or delivered now).
-      let end = lastSeq;
-      for (const seq of held.keys()) end = Math.max(end, seq);
-      doneSeq = Math.max(doneSeq ?? 0, end);
-    }
+  /** Jumps over the gap before the first held part (accepting that the parts in it are gone), delivering from there. */
+  function jump(seq: number): void {
+    trimmed = true;
+    lastSeq = seq - 1;
     drain();
-  }
-
-  function later(slot: keyof typeof timers, ms: number, run: () => void): void {
-    clearTimeout(timers[slot]);
-    timers[slot] = setTimeout(() => {
-      timers[slot] = undefined;
-      if (!ended()) run();
-    }, timerDelay(ms));
-  }
-
-  function retryDelay(): number {
-    return jittered(Math.max(RETRY_BASE_MS, deps.pollInterval), failures - 1, deps.random);
-  }
-
-  /** Ends following for good (done or fatal). */
-  function finish(): void {
-    unsubscribe?.();
-    unsubscribe = null;
-    clearTimeout(timers.read);
-    clearTimeout(timers.subscribe);
-    timers.read = timers.subscribe = undefined;
-    reading?.abort();
-    reading = null;
-    connection = 'idle';
-  }
-
-  /** A failed read or subscription: fatal ends following, else the error shows and `retry` runs after the backoff. */
-  function fail(cause: unknown, slot: keyof typeof timers, retry: () => void): void {
-    error = asError(cause);
-    if (isFatalJobError(cause)) finish();
-    else {
-      failures++;
-      connection = 'error';
-      later(slot, retryDelay(), retry);
-    }
-    deps.changed();
   }
 
   /**
    * Takes a batch: a pushed one from the wire (checked here: one breaking the contract shows its
    * error, the parts shown stay), or a read page's parts (`read`: checked with the page already,
-   * and they may jump a gap).
+   * and they may jump a gap: what the store has after `after`).
    */
-  function take(parts: unknown, info: { done?: boolean; trimmed?: boolean }, read: boolean): void {
+  function take(batch: unknown, info: { done?: boolean; trimmed?: boolean }, read: boolean): void {
     try {
-      accept(read ? (parts as JobOutputPart[]) : parseOutputParts(parts), info, read);
+      const parts = read ? (batch as JobOutputPart[]) : parseOutputParts(batch);
+      if (!done) {
+        const fresh = parts.filter((part) => part.seq > lastSeq);
+        for (const part of fresh) held.set(part.seq, part);
+        if (info.done) ending = true;
+        // The store no longer has the parts in between: accept the jump.
+        if (fresh[0] && fresh[0].seq !== lastSeq + 1 && (info.trimmed || read)) jump(fresh[0].seq);
+        else drain();
+      }
       if (error && !isFatalJobError(error)) error = null;
       if (done) finish();
     } catch (cause) {
@@ -184,90 +143,112 @@ export function createOutputFollower(id: string, after: number, deps: FollowerDe
     deps.changed();
   }
 
-  /** One `readOutput` after the last delivered part; resolves to the page's part count, or `null` when it failed or was stopped. */
-  async function read(retry: () => void): Promise<number | null> {
-    const client = deps.client();
-    if (!client?.readOutput) return null;
-    const controller = new AbortController();
-    reading = controller;
-    try {
-      const page = parseOutputPage(await client.readOutput(id, { after: lastSeq, signal: controller.signal }));
-      if (stopped || reading !== controller) return null;
-      reading = null;
-      failures = 0;
-      take(page.parts, page, true);
-      return page.parts.length;
-    } catch (cause) {
-      if (reading === controller) reading = null;
-      if (!stopped && !isAbortError(cause)) fail(cause, 'read', retry);
-      return null;
-    }
+  /** Runs {@link resume} after `ms` (replacing the pending one). */
+  function later(ms: number): void {
+    clearTimeout(timer);
+    timer = setTimeout(resume, timerDelay(ms));
   }
 
-  /** Pages through `readOutput` until the gap before the held parts is closed. */
-  async function fill(): Promise<void> {
-    if (reading || ended() || held.size === 0) return;
-    if (!deps.client()?.readOutput) {
+  /** After a wait: resubscribes when the subscription is gone, and reads (polls, or fills a gap). */
+  function resume(): void {
+    if (ended) return;
+    if (!polling && !unsubscribe) subscribe();
+    void pull();
+  }
+
+  /** Ends following for good (done or fatal). */
+  function finish(): void {
+    ended = true;
+    unsubscribe?.();
+    unsubscribe = null;
+    clearTimeout(timer);
+    reading?.abort();
+    reading = null;
+    connection = 'idle';
+  }
+
+  /** A failed read or subscription: fatal ends following, else the error shows and a retry comes after the backoff. */
+  function fail(cause: unknown): void {
+    error = asError(cause);
+    if (isFatalJobError(cause)) finish();
+    else {
+      connection = 'error';
+      retry();
+    }
+    deps.changed();
+  }
+
+  /** Schedules the next try after the backoff of one more failure. */
+  function retry(): void {
+    later(jittered(Math.max(RETRY_BASE_MS, deps.pollInterval), failures++, deps.random));
+  }
+
+  /**
+   * Reads after the last delivered part: when polling, every `pollInterval` (at once again
+   * after a full page); with push, only while parts are held after a gap, paging until it is
+   * closed (the next try after the backoff when the store has nothing after the last part yet:
+   * the push ran ahead).
+   */
+  async function pull(): Promise<void> {
+    if (reading || ended || (!polling && held.size === 0)) return;
+    if (polling && deps.paused()) return later(deps.pollInterval);
+    const client = deps.client();
+    if (!client?.readOutput) {
       // Nothing can fill the gap: deliver the held parts from the first, as trimmed.
-      while (held.size > 0) {
-        trimmed = true;
-        lastSeq = Math.min(...held.keys()) - 1;
-        drain();
-      }
+      while (held.size > 0) jump(Math.min(...held.keys()));
       if (done) finish();
       deps.changed();
       return;
     }
-    while (held.size > 0 && !ended()) {
-      const before = lastSeq;
-      if ((await read(fill)) === null) return;
-      if (lastSeq === before) {
-        // The store has nothing after the last part yet (the push ran ahead): ask again soon.
-        failures++;
-        later('read', retryDelay(), fill);
-        return;
-      }
-    }
-  }
-
-  async function poll(): Promise<void> {
-    if (ended() || reading) return;
-    if (deps.paused()) {
-      later('read', deps.pollInterval, poll);
+    const controller = (reading = new AbortController());
+    const before = lastSeq;
+    let count: number;
+    try {
+      const page = parseOutputPage(await client.readOutput(id, { after: lastSeq, signal: controller.signal }));
+      if (reading !== controller) return;
+      reading = null;
+      failures = 0;
+      if (polling) connection = 'polling';
+      take(page.parts, page, true);
+      count = page.parts.length;
+    } catch (cause) {
+      // Stopped or ended meanwhile (the read was aborted): nothing to retry.
+      if (reading !== controller) return;
+      reading = null;
+      if (!isAbortError(cause)) fail(cause);
       return;
     }
-    if (connection !== 'error') connection = 'polling';
-    const count = await read(poll);
-    if (count === null || ended()) return;
-    connection = 'polling';
-    deps.changed();
-    // A full page means more is waiting: read on at once.
-    if (count >= MAX_OUTPUT_PAGE_PARTS) void poll();
-    else later('read', deps.pollInterval, poll);
+    if (ended) return;
+    if (polling) {
+      // A full page means more is waiting: read on at once.
+      if (count >= MAX_OUTPUT_PAGE_PARTS) void pull();
+      else later(deps.pollInterval);
+    } else if (lastSeq !== before) void pull();
+    else if (held.size > 0) retry();
   }
 
   function subscribe(): void {
     const client = deps.client();
-    if (ended() || !client?.subscribeOutput) return;
+    if (!client?.subscribeOutput) return;
     let closed = false;
     const listener: JobOutputListener = {
       next(parts, info) {
-        if (closed || ended()) return;
+        if (closed || ended) return;
         connection = 'live';
         failures = 0;
         take(parts, info ?? {}, false);
-        if (held.size > 0) void fill();
+        void pull();
       },
       error(cause) {
-        if (closed || ended()) return;
+        if (closed || ended) return;
         const stop = unsubscribe;
         closed = true;
         unsubscribe = null;
         stop?.();
-        fail(cause, 'subscribe', subscribe);
+        fail(cause);
       },
       disconnected() {
-        if (closed || ended()) return;
+        if (closed || ended) return;
         connection = 'error';
         deps.changed();
       },
@@ -279,7 +260,7 @@ export function createOutputFollower(id: string, after: number, deps: FollowerDe
       listener.error!(cause);
       return;
     }
-    if (closed || ended()) return stop();
+    if (closed || ended) return stop();
     unsubscribe = stop;
     connection = 'live';
     deps.changed();
@@ -295,7 +276,7 @@ export function createOutputFollower(id: string, after: number, deps: FollowerDe
         parts: partsChanged ? Object.freeze(all.slice(first)) : previous.parts,
         text,
         done,
-        trimmed: trimmed || dropped,
+        trimmed,
         error,
         connection,
         lastSeq,
@@ -310,22 +291,15 @@ export function createOutputFollower(id: string, after: number, deps: FollowerDe
       trim();
     },
     start() {
-      if (started) return;
-      started = true;
       const client = deps.client();
-      if (client?.subscribeOutput) subscribe();
-      else if (client?.readOutput) {
+      if (client?.subscribeOutput) return subscribe();
+      if (client?.readOutput) {
+        polling = true;
         connection = 'polling';
-        deps.changed();
-        void poll();
-      } else {
-        supported = false;
-        deps.changed();
-      }
+        void pull();
+      } else supported = false;
+      deps.changed();
     },
-    stop() {
-      stopped = true;
-      finish();
-    },
+    stop: finish,
   };
 }
