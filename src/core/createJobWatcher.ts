@@ -100,11 +100,14 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
     backoff.clear(entry);
   }
 
-  /** After a read (or a change of options), plans the next one. */
-  function schedule(entry: Entry): void {
+  /**
+   * After a read (or a change of options), plans the next one; after failures,
+   * `retryIn` says how long to wait when polled every `interval`.
+   */
+  function schedule(entry: Entry, retryIn = (interval: number) => backoff.delay(entry, interval)): void {
     const interval = mayRead(entry) && intervalFor(entry);
     if (interval === false) return plan(entry, null);
-    if (entry.failures > 0) return plan(entry, Date.now() + backoff.delay(entry, interval));
+    if (entry.failures > 0) return plan(entry, Date.now() + retryIn(interval));
     plan(entry, clock.next(interval), interval);
   }
 
@@ -164,11 +167,8 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
       }
       // Failed for good, or done: no more pushes either.
       if (entry.fatal || isTerminal(entry.job)) stopPush(entry);
-      const retrying = failed && !entry.fatal;
-      const interval = retrying && intervalFor(entry);
-      if (interval !== false) roundDelay ??= backoff.delay(entry, interval);
-      if (retrying && roundDelay !== null && mayRead(entry)) plan(entry, Date.now() + roundDelay);
-      else schedule(entry);
+      // The first job of a failed round to retry sets the delay for all of them.
+      schedule(entry, failed ? (interval) => (roundDelay ??= backoff.delay(entry, interval)) : undefined);
       settleWaiters(entry);
       publish(entry);
       entries.drop(entry);
@@ -190,12 +190,18 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
     settleWaiters(entry);
   }
 
+  /** The entry's job changed: a terminal job stops all work, else the next read is planned (unless one is in flight). */
+  function follow(entry: Entry): void {
+    if (isTerminal(entry.job)) stop(entry);
+    else if (!entry.read) schedule(entry);
+  }
+
   function pushed(entry: Entry, job: Job, becameLive: boolean): void {
-    if (entry.error && !entry.fatal) entry.error = null;
+    if (!entry.fatal) entry.error = null;
     const changed = accept(entry, job);
     answered(entry);
-    if (isTerminal(entry.job)) stop(entry);
-    else if ((becameLive || changed) && !entry.read) schedule(entry);
+    // A terminal push is always a change (push stops with the first one).
+    if (changed || becameLive) follow(entry);
     publish(entry);
   }
 
@@ -235,9 +241,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
 
   function watch(id: string, watchOptions: WatchOptions | (() => WatchOptions) = {}): WatchHandle {
     const entry = entries.get(id);
-    const registration: Registration = {
-      options: typeof watchOptions === 'function' ? watchOptions : () => watchOptions,
-    };
+    const registration: Registration = () => (typeof watchOptions === 'function' ? watchOptions() : watchOptions);
     const first = !isWatched(entry);
     entry.registrations.add(registration);
     activity.retain();
@@ -311,8 +315,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
         if (entry.job && jsonEqual(entry.job, job)) entry.freshAt = Date.now();
         return;
       }
-      if (isTerminal(job)) stop(entry);
-      else if (!entry.read) schedule(entry);
+      follow(entry);
       publish(entry);
     },
     setClient(next) {

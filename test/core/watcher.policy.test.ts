@@ -7,7 +7,7 @@ import { makeJob } from '../helpers';
 
 function entryWith(...options: WatchOptions[]): Entry {
   const e = newEntry('a', makeJob({ id: 'a', status: 'pending' }), null, EMPTY_SNAPSHOT);
-  for (const o of options) e.registrations.add({ options: () => o });
+  for (const o of options) e.registrations.add(() => o);
   return e;
 }
 

@@ -4,7 +4,7 @@ import { createSnapshots, EMPTY_SNAPSHOT } from '../../src/core/watcher/snapshot
 import type { WatchConnection } from '../../src/core';
 import { makeJob } from '../helpers';
 
-const watched = (e: Entry) => void e.registrations.add({ options: () => ({}) });
+const watched = (e: Entry) => void e.registrations.add(() => ({}));
 
 describe('watcher snapshots: publish', () => {
   it('publishes a new frozen snapshot and tells listeners only when something visible changed', () => {

@@ -10,11 +10,12 @@ import type { JobCache, JobSnapshot, WatchOptions } from './types';
 /** How many offered-but-unwatched jobs the watcher remembers as fresh. */
 const MAX_OFFERED = 1000;
 
-/** One `watch` call: its options are read again at every scheduling decision. */
-export interface Registration {
-  /** The registration's current options (a getter, so inline options never restart watching). */
-  options: () => WatchOptions;
-}
+/**
+ * One `watch` call: the getter of its current options, read again at every
+ * scheduling decision (so inline options never restart watching). A new
+ * function per call, so each call is its own registration.
+ */
+export type Registration = () => WatchOptions;
 
 /**
  * Everything the watcher keeps about one job id: each unit's part of it

@@ -14,19 +14,20 @@ export const isWatched = (entry: Pick<Entry, 'registrations'>): boolean => entry
 
 /** Whether any watcher of the entry asks for this (read from its current options). */
 export function anyWatcher(entry: Pick<Entry, 'registrations'>, asks: (options: WatchOptions) => unknown): boolean {
-  for (const r of entry.registrations) if (asks(r.options())) return true;
+  for (const options of entry.registrations) if (asks(options())) return true;
   return false;
 }
 
 /** The shortest interval any watcher of the entry asks for, or `false` for none. */
 export function intervalOf(entry: Pick<Entry, 'registrations' | 'job'>): number | false {
-  let best: number | false = false;
-  for (const r of entry.registrations) {
-    const p = r.options().pollInterval ?? DEFAULT_POLL_INTERVAL;
+  let best = Infinity;
+  for (const options of entry.registrations) {
+    const p = options().pollInterval ?? DEFAULT_POLL_INTERVAL;
     const ms = typeof p === 'function' ? p(entry.job) : p;
-    if (typeof ms === 'number' && Number.isFinite(ms) && ms >= 0 && (best === false || ms < best)) best = ms;
+    // Not a number, negative, NaN or Infinity: not an interval.
+    if (typeof ms === 'number' && ms >= 0 && ms < best) best = ms;
   }
-  return best;
+  return best === Infinity ? false : best;
 }
 
 /** No read in flight nor planned. */

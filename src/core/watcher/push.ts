@@ -73,15 +73,15 @@ export function createPush<E extends Pushable>(
     if (wait > 0) return retry(entry, wait);
     let closed = false;
     let unsubscribe: (() => void) | undefined;
-    // Closes once: later calls (the entry's unsubscribe, a late error) do nothing.
+    // Called once: by `stopPush` (which forgets it first) or by `fail` (which ignores a closed subscription).
     const close = () => {
-      if (closed) return;
       closed = true;
       unsubscribe?.();
     };
     const fail = (error: unknown) => {
       if (closed) return;
-      if (entry.unsubscribe === close) entry.unsubscribe = null;
+      // While open, the entry's unsubscribe is this subscription's.
+      entry.unsubscribe = null;
       close();
       const wasLive = entry.live;
       entry.live = false;

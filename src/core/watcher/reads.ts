@@ -103,9 +103,7 @@ export function nextRead(entry: Readable): Promise<void> {
 
 /** Resolves everyone waiting for the job's next read. */
 export function settleWaiters(entry: Readable): void {
-  const waiters = entry.waiters;
-  entry.waiters = [];
-  for (const resolve of waiters) resolve();
+  for (const resolve of entry.waiters.splice(0)) resolve();
 }
 
 /**
