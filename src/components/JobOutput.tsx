@@ -6,7 +6,7 @@ import type { JobOutputConnection } from '../core/output/types';
 import { useJobOutput, type UseJobOutputOptions } from '../react/useJobOutput';
 import { mergeLabels, resolve, type ValueOrFunction } from './labels';
 import { defaultJobOutputLabels, type JobOutputLabels } from './outputLabels';
-import { isBefore, latestImage, outputItems, type OutputPosition } from './outputChunks';
+import { latestImage, outputItems, type OutputPosition } from './outputChunks';
 
 /**
  * What a {@link JobOutput} shows; also its `data-state` attribute:
@@ -96,7 +96,8 @@ function JobOutputWithRef(props: JobOutputProps, ref: ForwardedRef<HTMLDivElemen
   const state = outputState(jobId, enabled !== false, snapshot);
   const renderState: JobOutputRenderState = { state, parts, text, done, error, trimmed, connection };
   const announcing = announce !== false;
-  const flushAfterMs = typeof announce === 'object' ? (announce.flushAfterMs ?? DEFAULT_FLUSH_AFTER_MS) : DEFAULT_FLUSH_AFTER_MS;
+  // `true` and `false` have no `flushAfterMs`.
+  const flushAfterMs = (announce as JobOutputAnnounceOptions).flushAfterMs ?? DEFAULT_FLUSH_AFTER_MS;
 
   // Text committed by the timer although no sentence ended (kept per job id).
   const [flushed, setFlushed] = useState<{ jobId: string; at: OutputPosition } | null>(null);
@@ -104,14 +105,17 @@ function JobOutputWithRef(props: JobOutputProps, ref: ForwardedRef<HTMLDivElemen
   const items = outputItems(parts, flushedAt, done || !announcing);
   const last = items.at(-1);
   const tail = last?.kind === 'text' && last.tail !== '' ? last : null;
-  const tailFrom = tail ? (tail.chunks.at(-1)?.key ?? tail.key) : null;
+  // The timer starts again when the run or its committed text changes.
+  const tailFrom = tail ? `${tail.key}:${tail.chunks.at(-1)?.key}` : null;
   const tailEnd = useRef<OutputPosition | null>(null);
   tailEnd.current = tail ? tail.end : null;
   useEffect(() => {
-    if (tailFrom === null || !jobId) return;
+    // A tail means parts, so a job id.
+    if (tailFrom === null) return;
     const timer = setTimeout(() => {
       const at = tailEnd.current;
-      if (at) setFlushed((previous) => (previous && previous.jobId === jobId && !isBefore(previous.at, at) ? previous : { jobId, at }));
+      // A tail always ends after the flushed position it was laid out with: this only moves it on.
+      if (at) setFlushed({ jobId: jobId!, at });
     }, flushAfterMs);
     return () => clearTimeout(timer);
   }, [tailFrom, jobId, flushAfterMs]);

@@ -13,7 +13,7 @@ export interface OutputPosition {
   off: number;
 }
 
-/** One committed piece of a text run, keyed by where it ends (so earlier chunks keep their keys and DOM nodes). */
+/** One committed piece of a text run, keyed by where it ends in the run (so earlier chunks keep their keys and DOM nodes). */
 export interface OutputChunk {
   key: string;
   text: string;
@@ -27,42 +27,33 @@ export type OutputItem =
 /** A sentence ends at `.`, `!`, `?` or `…` (closing quotes or brackets included) followed by white space, or at a newline. */
 const SENTENCE_END = /[.!?…]["'”’)\]]*\s+|\n/g;
 
-/** Whether `a` comes before `b`. */
-export function isBefore(a: OutputPosition, b: OutputPosition): boolean {
-  return a.seq < b.seq || (a.seq === b.seq && a.off < b.off);
-}
-
-/** Splits one run of text parts at sentence ends and at `flushed`; everything when `commitAll`. */
+/**
+ * Splits one run of text parts (each has its text: checked on arrival) at sentence ends and at
+ * `flushed`; everything when `commitAll`. A run only grows at its end while its first part is
+ * kept (its key), so a chunk is keyed by where it ends in the run's text.
+ */
 function splitRun(run: JobOutputPart[], flushed: OutputPosition | null, commitAll: boolean): OutputItem {
-  /** Where each part's text starts in the joined text. */
-  const starts: number[] = [];
   let text = '';
+  /** Where `flushed` is in the joined text (0 when it is in an earlier run). */
+  let flushedAt = 0;
   for (const part of run) {
-    starts.push(text.length);
-    text += part.text ?? '';
+    if (part.seq === flushed?.seq) flushedAt = text.length + Math.min(flushed.off, part.text!.length);
+    text += part.text;
   }
-  const last = run[run.length - 1]!;
-  const end = { seq: last.seq, off: last.text?.length ?? 0 };
+  const last = run.at(-1)!;
   // Cuts (offsets in the joined text, ascending but for the two added): sentence ends, the flushed position, the end.
   const cuts = [...text.matchAll(SENTENCE_END)].map((match) => match.index + match[0].length);
-  if (flushed) {
-    const i = run.findIndex((part) => part.seq === flushed.seq);
-    // A flush past this run commits all of it; one in an earlier run (not found), none of it.
-    cuts.push(isBefore(end, flushed) ? text.length : i < 0 ? 0 : starts[i]! + Math.min(flushed.off, run[i]!.text?.length ?? 0));
-  }
+  // A flush past this run commits all of it.
+  if (flushed) cuts.push(flushed.seq > last.seq ? text.length : flushedAt);
   if (commitAll) cuts.push(text.length);
-  const committed = Math.max(0, ...cuts);
   const chunks: OutputChunk[] = [];
   let from = 0;
   for (const cut of cuts.sort((a, b) => a - b)) {
     if (cut <= from) continue;
-    // A chunk is keyed by where it ends: the part holding the cut, and the offset in it.
-    let i = starts.length - 1;
-    while (i > 0 && starts[i]! >= cut) i--;
-    chunks.push({ key: `${run[i]!.seq}:${cut - starts[i]!}`, text: text.slice(from, cut) });
+    chunks.push({ key: String(cut), text: text.slice(from, cut) });
     from = cut;
   }
-  return { kind: 'text', key: `text:${run[0]!.seq}`, chunks, tail: text.slice(committed), end };
+  return { kind: 'text', key: `text:${run[0]!.seq}`, chunks, tail: text.slice(from), end: { seq: last.seq, off: last.text!.length } };
 }
 
 /**
@@ -74,14 +65,14 @@ export function outputItems(parts: readonly JobOutputPart[], flushed: OutputPosi
   const items: OutputItem[] = [];
   let run: JobOutputPart[] = [];
   const endRun = (whole: boolean) => {
-    if (run.length > 0) items.push(splitRun(run, flushed, whole));
+    if (run[0]) items.push(splitRun(run, flushed, whole));
     run = [];
   };
   for (const part of parts) {
     if (part.kind === 'text') run.push(part);
     else if (part.kind === 'log') {
       endRun(true);
-      items.push({ kind: 'log', key: `log:${part.seq}`, text: part.text ?? '' });
+      items.push({ kind: 'log', key: `log:${part.seq}`, text: part.text! });
     }
   }
   endRun(commitAll);

@@ -134,7 +134,8 @@ export function createOutputFollower(id: string, after: number, deps: FollowerDe
         if (fresh[0] && fresh[0].seq !== lastSeq + 1 && (info.trimmed || read)) jump(fresh[0].seq);
         else drain();
       }
-      if (error && !isFatalJobError(error)) error = null;
+      // A delivery clears the last error (never a fatal one: nothing is taken once following ended).
+      error = null;
       if (done) finish();
     } catch (cause) {
       // Watching goes on (a gap this leaves is filled by a read).
@@ -230,25 +231,26 @@ export function createOutputFollower(id: string, after: number, deps: FollowerDe
   function subscribe(): void {
     const client = deps.client();
     if (!client?.subscribeOutput) return;
+    /** This subscription failed (a later one may be open): what it still sends is ignored. */
     let closed = false;
+    const open = () => !closed && !ended;
     const listener: JobOutputListener = {
       next(parts, info) {
-        if (closed || ended) return;
+        if (!open()) return;
         connection = 'live';
         failures = 0;
         take(parts, info ?? {}, false);
         void pull();
       },
       error(cause) {
-        if (closed || ended) return;
-        const stop = unsubscribe;
+        if (!open()) return;
         closed = true;
+        unsubscribe?.();
         unsubscribe = null;
-        stop?.();
         fail(cause);
       },
       disconnected() {
-        if (closed || ended) return;
+        if (!open()) return;
         connection = 'error';
         deps.changed();
       },
@@ -260,7 +262,7 @@ export function createOutputFollower(id: string, after: number, deps: FollowerDe
       listener.error!(cause);
       return;
     }
-    if (closed || ended) return stop();
+    if (!open()) return stop();
     unsubscribe = stop;
     connection = 'live';
     deps.changed();
