@@ -25,10 +25,8 @@ export const DEFAULT_STORED_OUTPUT_PARTS = 10_000;
  * URLs only (never `javascript:`, `vbscript:`, `file:`, `blob:` or `data:text/html`).
  */
 export function isSafeOutputUrl(url: unknown): url is string {
-  if (typeof url !== 'string' || url.length === 0) return false;
-  const trimmed = url.trim();
-  if (trimmed !== url) return false;
-  return /^https?:\/\/[^\s]+$/i.test(url) || /^data:image\/[a-z0-9.+-]+[;,]/i.test(url);
+  // No white space at either end (nor anywhere in an http(s) URL); `test` would read a non-string as its String().
+  return typeof url === 'string' && /^(https?:\/\/\S+|data:image\/[a-z0-9.+-]+[;,](.*\S)?)$/is.test(url);
 }
 
 /** Room for `,"seq":<largest safe integer>` in a part's JSON. */

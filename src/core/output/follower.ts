@@ -57,9 +57,6 @@ export function createOutputFollower(id: string, after: number, deps: FollowerDe
   /** The parts delivered; those from `first` on are kept (the array is compacted once it holds twice what is kept). */
   let all: JobOutputPart[] = [];
   let first = 0;
-  /** The joined text of the text parts, and how much of its head belongs to dropped parts (cut when a snapshot is taken). */
-  let text = '';
-  let cut = 0;
   /** Whether the kept parts changed since the last snapshot. */
   let partsChanged = false;
   /** The `seq` of the last part delivered (the start position before any). */
@@ -85,11 +82,10 @@ export function createOutputFollower(id: string, after: number, deps: FollowerDe
   let reading: AbortController | null = null;
   let failures = 0;
 
-  /** Drops the oldest parts (and their text) past `max`. */
+  /** Drops the oldest parts past `max`. */
   function trim(): void {
     const excess = all.length - first - max;
     if (excess <= 0) return;
-    for (const part of all.slice(first, first + excess)) if (part.kind === 'text') cut += part.text!.length;
     first += excess;
     trimmed = partsChanged = true;
     if (first > max) {
@@ -102,7 +98,6 @@ export function createOutputFollower(id: string, after: number, deps: FollowerDe
   function drain(): void {
     for (let part: JobOutputPart | undefined; (part = held.get(lastSeq + 1)); lastSeq++) {
       all.push(part);
-      if (part.kind === 'text') text += part.text;
       partsChanged = true;
     }
     trim();
@@ -270,13 +265,11 @@ export function createOutputFollower(id: string, after: number, deps: FollowerDe
 
   return {
     snapshot(previous) {
-      if (cut > 0) {
-        text = text.slice(cut);
-        cut = 0;
-      }
+      const parts = partsChanged ? Object.freeze(all.slice(first)) : previous.parts;
       const next: JobOutputSnapshot = {
-        parts: partsChanged ? Object.freeze(all.slice(first)) : previous.parts,
-        text,
+        parts,
+        // Joined once per frame, like the parts copied (text parts always have their text: checked on arrival).
+        text: partsChanged ? parts.reduce((text, part) => (part.kind === 'text' ? text + part.text : text), '') : previous.text,
         done,
         trimmed,
         error,
