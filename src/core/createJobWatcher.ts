@@ -115,7 +115,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
   function scheduleFirst(entry: Entry): void {
     const interval = entry.live ? false : intervalOf(entry);
     // Just read (a list row, a push): no need to read it again before its interval is up.
-    if (interval !== false && entry.job && entry.freshAt !== null && Date.now() - entry.freshAt < interval) return schedule(entry);
+    if (interval !== false && entry.job && Date.now() - entry.freshAt < interval) return schedule(entry);
     plan(entry, clock.first());
   }
 

@@ -6,7 +6,7 @@ import type { WatchOptions } from '../../src/core';
 import { makeJob } from '../helpers';
 
 function entryWith(...options: WatchOptions[]): Entry {
-  const e = newEntry('a', makeJob({ id: 'a', status: 'pending' }), null, EMPTY_SNAPSHOT);
+  const e = newEntry('a', makeJob({ id: 'a', status: 'pending' }), -Infinity, EMPTY_SNAPSHOT);
   for (const o of options) e.registrations.add(() => o);
   return e;
 }
@@ -56,6 +56,6 @@ describe('watcher policy', () => {
     expect(connectionOf(e, none)).toBe('idle');
     e.fatal = true;
     expect(connectionOf(e, none)).toBe('error');
-    expect(connectionOf(newEntry('b', undefined, null, EMPTY_SNAPSHOT), none)).toBe('idle');
+    expect(connectionOf(newEntry('b', undefined, -Infinity, EMPTY_SNAPSHOT), none)).toBe('idle');
   });
 });

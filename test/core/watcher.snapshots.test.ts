@@ -10,7 +10,7 @@ describe('watcher snapshots: publish', () => {
   it('publishes a new frozen snapshot and tells listeners only when something visible changed', () => {
     let connection: WatchConnection = 'polling';
     const snapshots = createSnapshots<Entry>(() => connection);
-    const e = newEntry('a', undefined, null, EMPTY_SNAPSHOT);
+    const e = newEntry('a', undefined, -Infinity, EMPTY_SNAPSHOT);
     const listener = vi.fn();
     e.listeners.add(listener);
     snapshots.publish(e);
@@ -65,7 +65,7 @@ describe('watcher merge', () => {
     const settle = vi.fn();
     const onJobStatusChange = vi.fn();
     const merge = createMerge(cache, settle, { onJobStatusChange });
-    const e = newEntry('a', undefined, null, EMPTY_SNAPSHOT);
+    const e = newEntry('a', undefined, -Infinity, EMPTY_SNAPSHOT);
     watched(e);
     const v1 = makeJob({ id: 'a', status: 'processing', version: 1 });
     expect(merge.accept(e, v1)).toBe(true);
@@ -84,14 +84,14 @@ describe('watcher merge', () => {
   it('does not settle a finished job nobody watches', () => {
     const settle = vi.fn();
     const merge = createMerge(mapCache(), settle, {});
-    merge.accept(newEntry('a', undefined, null, EMPTY_SNAPSHOT), makeJob({ id: 'a', status: 'completed' }));
+    merge.accept(newEntry('a', undefined, -Infinity, EMPTY_SNAPSHOT), makeJob({ id: 'a', status: 'completed' }));
     expect(settle).not.toHaveBeenCalled();
   });
 
   it('shows a job as it is, silently (optimistic) or announced', () => {
     const onJobStatusChange = vi.fn();
     const merge = createMerge(mapCache(), vi.fn(), { onJobStatusChange });
-    const e = newEntry('a', makeJob({ id: 'a', version: 5 }), null, EMPTY_SNAPSHOT);
+    const e = newEntry('a', makeJob({ id: 'a', version: 5 }), -Infinity, EMPTY_SNAPSHOT);
     merge.show(e, makeJob({ id: 'a', status: 'cancelled', version: 1 }), false);
     expect(e.job?.status).toBe('cancelled');
     expect(e.optimistic).toBe(true);
@@ -104,7 +104,7 @@ describe('watcher merge', () => {
   it('calls onJobFirstSeen once per watch with the first confirmed job', () => {
     const onJobFirstSeen = vi.fn();
     const merge = createMerge(mapCache(), vi.fn(), { onJobFirstSeen });
-    const e = newEntry('a', makeJob({ id: 'a' }), null, EMPTY_SNAPSHOT);
+    const e = newEntry('a', makeJob({ id: 'a' }), -Infinity, EMPTY_SNAPSHOT);
     merge.answered(e);
     expect(onJobFirstSeen).not.toHaveBeenCalled();
     watched(e);
@@ -134,7 +134,7 @@ describe('watcher entries', () => {
     e.listeners.clear();
     entries.drop(e);
     expect(entries.all.get('a')).toBeUndefined();
-    expect(entries.get('a').freshAt).toBeNull();
+    expect(entries.get('a').freshAt).toBe(-Infinity);
     vi.useRealTimers();
   });
 });

@@ -53,12 +53,12 @@ export function nextTick(clocks: SharedClocks, interval: number, t: number): num
  * once, and N mounts spread over D ms cost at most D / window + 1 rounds,
  * each waiting at most one window.
  */
-export function createFirstReadPlanner(windowMs: number = FIRST_READ_WINDOW_MS): (t: number) => number {
+export function createFirstReadPlanner(): (t: number) => number {
   let roundAt = -Infinity;
   return (t) => {
     // A first-read round still to come: join it.
     if (roundAt >= t) return roundAt;
-    roundAt = t - roundAt < windowMs ? roundAt + windowMs : t;
+    roundAt = t - roundAt < FIRST_READ_WINDOW_MS ? roundAt + FIRST_READ_WINDOW_MS : t;
     return roundAt;
   };
 }

@@ -29,8 +29,8 @@ export interface Entry extends Planned, Readable, Pushable, Failing, Published {
   registrations: Set<Registration>;
   /** A read came due while paused: read as soon as the pause ends. */
   missedPoll: boolean;
-  /** When the job was last known fresh (read, pushed or offered), or `null`. */
-  freshAt: number | null;
+  /** When the job was last known fresh (read, pushed or offered), or `-Infinity` (never). */
+  freshAt: number;
   /** An answer (a read or a push) arrived since the job started being watched. */
   answered: boolean;
   /** An explicit refresh held back by `Retry-After`: read when due, watched or not, paused or not. */
@@ -63,7 +63,7 @@ export function createEntries(cache: JobCache, idle: (job: Job | undefined) => J
       let entry = entries.get(id);
       if (!entry) {
         const job = cache.get(id);
-        entry = newEntry(id, job, offeredAt.get(id) ?? null, idle(job));
+        entry = newEntry(id, job, offeredAt.get(id) ?? -Infinity, idle(job));
         entries.set(id, entry);
         offeredAt.delete(id);
       }
@@ -83,7 +83,7 @@ export function createEntries(cache: JobCache, idle: (job: Job | undefined) => J
 }
 
 /** A new, unwatched entry showing `job` (from the cache), known fresh since `freshAt`. */
-export function newEntry(id: string, job: Job | undefined, freshAt: number | null, snapshot: JobSnapshot): Entry {
+export function newEntry(id: string, job: Job | undefined, freshAt: number, snapshot: JobSnapshot): Entry {
   return {
     id,
     job,

@@ -141,12 +141,11 @@ export function answersOf(ids: readonly string[], batch: RawBatch | null, error:
       else if (ids.length === 1) answers.set(ids[0]!, problem as Error);
     }
   }
-  const missing = new Set(batch.missing);
   for (const id of ids) {
     if (answers.has(id)) continue;
     answers.set(
       id,
-      missing.has(id)
+      batch.missing.includes(id)
         ? new JobNotFoundError(id)
         : ids.length === 1
           ? new JobProtocolError('id', `must be "${id}", the id that was asked for`)
