@@ -6,7 +6,7 @@ import type { JobOutputConnection } from '../core/output/types';
 import { useJobOutput, type UseJobOutputOptions } from '../react/useJobOutput';
 import { mergeLabels, resolve, type ValueOrFunction } from './labels';
 import { defaultJobOutputLabels, type JobOutputLabels } from './outputLabels';
-import { latestImage, outputItems, type OutputPosition } from './outputChunks';
+import { latestImage, outputItems } from './outputChunks';
 
 /**
  * What a {@link JobOutput} shows; also its `data-state` attribute:
@@ -99,23 +99,23 @@ function JobOutputWithRef(props: JobOutputProps, ref: ForwardedRef<HTMLDivElemen
   // `true` and `false` have no `flushAfterMs`.
   const flushAfterMs = (announce as JobOutputAnnounceOptions).flushAfterMs ?? DEFAULT_FLUSH_AFTER_MS;
 
-  // Text committed by the timer although no sentence ended (kept per job id).
-  const [flushed, setFlushed] = useState<{ jobId: string; at: OutputPosition } | null>(null);
-  const flushedAt = flushed && flushed.jobId === jobId ? flushed.at : null;
-  const items = outputItems(parts, flushedAt, done || !announcing);
+  // Text parts committed by the timer although no sentence ended: up to this `seq` (kept per job id).
+  const [flushed, setFlushed] = useState<{ jobId: string; seq: number } | null>(null);
+  const items = outputItems(parts, flushed && flushed.jobId === jobId ? flushed.seq : 0, done || !announcing);
   const last = items.at(-1);
   const tail = last?.kind === 'text' && last.tail !== '' ? last : null;
   // The timer starts again when the run or its committed text changes.
   const tailFrom = tail ? `${tail.key}:${tail.chunks.at(-1)?.key}` : null;
-  const tailEnd = useRef<OutputPosition | null>(null);
-  tailEnd.current = tail ? tail.end : null;
+  /** The last part of the tail now (it grows while the timer runs). */
+  const tailEnd = useRef(0);
+  tailEnd.current = tail ? tail.last : 0;
   useEffect(() => {
     // A tail means parts, so a job id.
     if (tailFrom === null) return;
     const timer = setTimeout(() => {
-      const at = tailEnd.current;
-      // A tail always ends after the flushed position it was laid out with: this only moves it on.
-      if (at) setFlushed({ jobId: jobId!, at });
+      const seq = tailEnd.current;
+      // A tail always ends after the flushed parts it was laid out with: this only moves them on.
+      if (seq) setFlushed({ jobId: jobId!, seq });
     }, flushAfterMs);
     return () => clearTimeout(timer);
   }, [tailFrom, jobId, flushAfterMs]);

@@ -7,12 +7,6 @@ import type { JobOutputPart } from '../contract/types';
  * log part is one line, data parts are not shown, and only the latest safe image is.
  */
 
-/** A place in the output: `off` characters into the text of part `seq`. Stable when older parts are dropped. */
-export interface OutputPosition {
-  seq: number;
-  off: number;
-}
-
 /** One committed piece of a text run, keyed by where it ends in the run (so earlier chunks keep their keys and DOM nodes). */
 export interface OutputChunk {
   key: string;
@@ -21,30 +15,29 @@ export interface OutputChunk {
 
 /** A run of text parts, or one log line. */
 export type OutputItem =
-  | { kind: 'text'; key: string; chunks: OutputChunk[]; tail: string; end: OutputPosition }
+  | { kind: 'text'; key: string; chunks: OutputChunk[]; tail: string; last: number }
   | { kind: 'log'; key: string; text: string };
 
 /** A sentence ends at `.`, `!`, `?` or `…` (closing quotes or brackets included) followed by white space, or at a newline. */
 const SENTENCE_END = /[.!?…]["'”’)\]]*\s+|\n/g;
 
 /**
- * Splits one run of text parts (each has its text: checked on arrival) at sentence ends and at
- * `flushed`; everything when `commitAll`. A run only grows at its end while its first part is
- * kept (its key), so a chunk is keyed by where it ends in the run's text.
+ * Splits one run of text parts (each has its text: checked on arrival) at sentence ends and
+ * after the parts up to `flushed` (a `seq`, 0 for none); everything when `commitAll`. A run only
+ * grows at its end while its first part is kept (its key), so a chunk is keyed by where it
+ * ends in the run's text.
  */
-function splitRun(run: JobOutputPart[], flushed: OutputPosition | null, commitAll: boolean): OutputItem {
+function splitRun(run: JobOutputPart[], flushed: number, commitAll: boolean): OutputItem {
   let text = '';
-  /** Where `flushed` is in the joined text (0 when it is in an earlier run). */
+  /** Where the flushed parts end in the joined text (0 when they are all in earlier runs). */
   let flushedAt = 0;
   for (const part of run) {
-    if (part.seq === flushed?.seq) flushedAt = text.length + Math.min(flushed.off, part.text!.length);
     text += part.text;
+    if (part.seq <= flushed) flushedAt = text.length;
   }
-  const last = run.at(-1)!;
-  // Cuts (offsets in the joined text, ascending but for the two added): sentence ends, the flushed position, the end.
+  // Cuts (offsets in the joined text, ascending but for the two added): sentence ends, the flushed parts' end, the end.
   const cuts = [...text.matchAll(SENTENCE_END)].map((match) => match.index + match[0].length);
-  // A flush past this run commits all of it.
-  if (flushed) cuts.push(flushed.seq > last.seq ? text.length : flushedAt);
+  cuts.push(flushedAt);
   if (commitAll) cuts.push(text.length);
   const chunks: OutputChunk[] = [];
   let from = 0;
@@ -53,15 +46,16 @@ function splitRun(run: JobOutputPart[], flushed: OutputPosition | null, commitAl
     chunks.push({ key: String(cut), text: text.slice(from, cut) });
     from = cut;
   }
-  return { kind: 'text', key: `text:${run[0]!.seq}`, chunks, tail: text.slice(from), end: { seq: last.seq, off: last.text!.length } };
+  return { kind: 'text', key: `text:${run[0]!.seq}`, chunks, tail: text.slice(from), last: run.at(-1)!.seq };
 }
 
 /**
  * The items shown for `parts`. Only the last text run (when nothing follows it) may keep a
  * tail: runs before a log line are committed whole, and so is every run when `commitAll`
- * (the output is done, or announcements are off). `flushed` commits the tail up to there.
+ * (the output is done, or announcements are off). `flushed` commits the text of the parts up
+ * to that `seq` (0: none).
  */
-export function outputItems(parts: readonly JobOutputPart[], flushed: OutputPosition | null, commitAll: boolean): OutputItem[] {
+export function outputItems(parts: readonly JobOutputPart[], flushed: number, commitAll: boolean): OutputItem[] {
   const items: OutputItem[] = [];
   let run: JobOutputPart[] = [];
   const endRun = (whole: boolean) => {
