@@ -7,7 +7,7 @@ import { createBackoff } from './watcher/backoff';
 import { createEntries, mapCache, type Entry, type Registration } from './watcher/entry';
 import { createActivity } from './watcher/environment';
 import { createMerge } from './watcher/merge';
-import { connectionOf, effectiveInterval, intervalOf, isIdle, isPaused, isWatched, mayRead, wantsPush } from './watcher/policy';
+import { connectionOf, effectiveInterval, intervalOf, isIdle, isWatched, mayRead, pollsWhenHidden, wantsPush } from './watcher/policy';
 import { createPush, stopPush } from './watcher/push';
 import { abandonRead, createReader, nextRead, settleWaiters } from './watcher/reads';
 import { createScheduler } from './watcher/schedule';
@@ -59,7 +59,8 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
   const getClient = () => client;
   const cache = options.cache ?? mapCache();
   const safetyPollInterval = options.safetyPollInterval ?? DEFAULT_SAFETY_POLL_INTERVAL;
-  const activity = createActivity(options.environment, onEnvironmentChange);
+  const activity = createActivity(options.environment, onEnvironmentChange, pollsWhenHidden);
+  const { paused } = activity;
   const backoff = createBackoff(options.random ?? Math.random);
   const { heldUntil } = backoff;
   const snapshots = createSnapshots<Entry>((entry) => connectionOf(entry, activity), options.onJobSettled);
@@ -90,7 +91,6 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
     (entry) => ({ pollInterval: intervalOf(entry) }),
   );
 
-  const paused = (entry: Entry) => isPaused(entry, activity);
   const intervalFor = (entry: Entry) => effectiveInterval(entry, activity, safetyPollInterval);
 
   /** Forgets the last error and failures: the next read is on time again. */

@@ -30,10 +30,12 @@ function fakePage() {
 
 const no = () => false;
 const yes = () => true;
+/** The jobs of these tests are their own answer to whether they poll while hidden. */
+const ask = (pollsWhenHidden: () => boolean) => pollsWhenHidden();
 
 describe('watcher environment: createActivity', () => {
   it('never pauses nor slows without an environment (a server, or environment: null)', () => {
-    const activity = createActivity(null, () => {});
+    const activity = createActivity(null, () => {}, ask);
     expect(activity.paused(no)).toBe(false);
     activity.setHiddenPollInterval(60_000);
     expect(activity.slowed(2000, no)).toBe(2000);
@@ -44,7 +46,7 @@ describe('watcher environment: createActivity', () => {
 
   it('pauses while hidden unless the job polls when hidden, and always while offline', () => {
     const page = fakePage();
-    const activity = createActivity(page.environment, () => {});
+    const activity = createActivity(page.environment, () => {}, ask);
     expect(activity.paused(no)).toBe(false);
     page.set({ visible: false });
     expect(activity.paused(no)).toBe(true);
@@ -56,7 +58,7 @@ describe('watcher environment: createActivity', () => {
 
   it('asks whether the job polls when hidden only while hidden', () => {
     const page = fakePage();
-    const activity = createActivity(page.environment, () => {});
+    const activity = createActivity(page.environment, () => {}, ask);
     const asks = vi.fn(() => false);
     activity.paused(asks);
     activity.slowed(2000, asks);
@@ -68,7 +70,7 @@ describe('watcher environment: createActivity', () => {
 
   it('slows a hidden page to the hidden poll interval instead of pausing, while one is set', () => {
     const page = fakePage();
-    const activity = createActivity(page.environment, () => {});
+    const activity = createActivity(page.environment, () => {}, ask);
     activity.setHiddenPollInterval(60_000);
     expect(activity.slowed(2000, no)).toBe(2000);
     page.set({ visible: false });
@@ -84,7 +86,7 @@ describe('watcher environment: createActivity', () => {
   it('subscribes once while anything is retained, and unsubscribes with the last release', () => {
     const page = fakePage();
     const onChange = vi.fn();
-    const activity = createActivity(page.environment, onChange);
+    const activity = createActivity(page.environment, onChange, ask);
     expect(page.subscribes()).toBe(0);
     activity.retain();
     activity.retain();
@@ -101,7 +103,7 @@ describe('watcher environment: createActivity', () => {
 
   it('says resumed once when the page becomes visible and online again', () => {
     const page = fakePage();
-    const activity = createActivity(page.environment, () => {});
+    const activity = createActivity(page.environment, () => {}, ask);
     activity.retain();
     expect(activity.resumed()).toBe(false);
     page.set({ visible: false });
@@ -116,7 +118,7 @@ describe('watcher environment: createActivity', () => {
   it('looks the browser environment up only at first use', () => {
     const listener = vi.fn();
     const add = vi.spyOn(document, 'addEventListener');
-    const activity = createActivity(undefined, listener);
+    const activity = createActivity(undefined, listener, ask);
     expect(add).not.toHaveBeenCalled();
     activity.retain();
     expect(add).toHaveBeenCalledWith('visibilitychange', listener);

@@ -1,7 +1,7 @@
 import { createActivity } from '../../src/core/watcher/environment';
 import { EMPTY_SNAPSHOT } from '../../src/core/watcher/snapshots';
 import { newEntry, type Entry } from '../../src/core/watcher/entry';
-import { connectionOf, effectiveInterval, intervalOf, isPaused, mayRead, wantsPush } from '../../src/core/watcher/policy';
+import { connectionOf, effectiveInterval, intervalOf, mayRead, pollsWhenHidden, wantsPush } from '../../src/core/watcher/policy';
 import type { WatchOptions } from '../../src/core';
 import { makeJob } from '../helpers';
 
@@ -12,7 +12,7 @@ function entryWith(...options: WatchOptions[]): Entry {
 }
 
 function hiddenPage() {
-  return createActivity({ isVisible: () => false, isOnline: () => true, subscribe: () => () => {} }, () => {});
+  return createActivity({ isVisible: () => false, isOnline: () => true, subscribe: () => () => {} }, () => {}, pollsWhenHidden);
 }
 
 describe('watcher policy', () => {
@@ -25,20 +25,20 @@ describe('watcher policy', () => {
   });
 
   it('drops to the safety poll while live, and pauses or slows while hidden as asked', () => {
-    const none = createActivity(null, () => {});
+    const none = createActivity(null, () => {}, pollsWhenHidden);
     const e = entryWith({ pollInterval: 1000 });
     expect(effectiveInterval(e, none, 30_000)).toBe(1000);
     e.live = true;
     expect(effectiveInterval(e, none, 30_000)).toBe(30_000);
     const hidden = hiddenPage();
-    expect(isPaused(entryWith({}), hidden)).toBe(true);
-    expect(isPaused(entryWith({}, { pollWhenHidden: true }), hidden)).toBe(false);
+    expect(hidden.paused(entryWith({}))).toBe(true);
+    expect(hidden.paused(entryWith({}, { pollWhenHidden: true }))).toBe(false);
     hidden.setHiddenPollInterval(60_000);
     expect(effectiveInterval(entryWith({}), hidden, 30_000)).toBe(60_000);
   });
 
   it('reads, pushes and names the connection by the job state', () => {
-    const none = createActivity(null, () => {});
+    const none = createActivity(null, () => {}, pollsWhenHidden);
     const e = entryWith({});
     expect(mayRead(e)).toBe(true);
     expect(wantsPush(e)).toBe(true);

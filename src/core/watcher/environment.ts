@@ -24,12 +24,12 @@ export function browserEnvironment(): JobWatcherEnvironment | null {
   };
 }
 
-/** Page visibility and connectivity as the watcher's scheduling sees them (semantic 5). */
-export interface Activity {
-  /** Whether reads pause now for a job whose watchers do (not) ask to poll while hidden (asked only when hidden). */
-  paused(pollsWhenHidden: () => boolean): boolean;
-  /** The interval to poll at instead of `interval` while hidden (see `setHiddenPollInterval`). */
-  slowed(interval: number, pollsWhenHidden: () => boolean): number;
+/** Page visibility and connectivity as the watcher's scheduling of each job `J` sees them (semantic 5). */
+export interface Activity<J> {
+  /** Whether reads of `job` pause now (offline, or hidden unless its watchers ask to poll while hidden). */
+  paused(job: J): boolean;
+  /** The interval to poll `job` at instead of `interval` while hidden (see `setHiddenPollInterval`). */
+  slowed(interval: number, job: J): number;
   /** Whether the page became visible and online since the last call (or since it was first followed). */
   resumed(): boolean;
   /** Follows changes while anything is watched: the first `retain` subscribes, the last `release` unsubscribes. */
@@ -43,21 +43,24 @@ export interface Activity {
 /**
  * Creates the activity of one watcher over `environment` (`undefined`: the
  * browser's, looked up at first use; `null`: none, never paused). `onChange`
- * runs whenever the environment reports a change.
+ * runs whenever the environment reports a change; `pollsWhenHidden` says
+ * whether a job's watchers ask to keep polling while hidden (asked only while hidden).
  */
-export function createActivity(environment: JobWatcherEnvironment | null | undefined, onChange: () => void): Activity {
+export function createActivity<J>(
+  environment: JobWatcherEnvironment | null | undefined,
+  onChange: () => void,
+  pollsWhenHidden: (job: J) => boolean,
+): Activity<J> {
   let hiddenPollInterval: number | false = false;
   let retained = 0;
   let wasActive = true;
   let stop: (() => void) | null = null;
   const env = () => (environment === undefined ? (environment = browserEnvironment()) : environment);
   const isActive = () => !env() || (env()!.isOnline() && env()!.isVisible());
-  const hidden = (pollsWhenHidden: () => boolean) => !!env() && !env()!.isVisible() && !pollsWhenHidden();
+  const hidden = (job: J) => !!env() && !env()!.isVisible() && !pollsWhenHidden(job);
   return {
-    paused: (pollsWhenHidden) =>
-      !!env() && (!env()!.isOnline() || (hiddenPollInterval === false && hidden(pollsWhenHidden))),
-    slowed: (interval, pollsWhenHidden) =>
-      hiddenPollInterval !== false && hidden(pollsWhenHidden) ? Math.max(interval, hiddenPollInterval) : interval,
+    paused: (job) => !!env() && (!env()!.isOnline() || (hiddenPollInterval === false && hidden(job))),
+    slowed: (interval, job) => (hiddenPollInterval !== false && hidden(job) ? Math.max(interval, hiddenPollInterval) : interval),
     resumed() {
       const active = isActive();
       const resumed = active && !wasActive;

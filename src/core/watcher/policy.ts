@@ -41,24 +41,21 @@ export const wantsPush = (entry: Entry): boolean =>
   !entry.fatal && !isTerminal(entry.job) && anyWatcher(entry, (o) => o.live !== false);
 
 /** Whether any watcher of the job asks to keep polling while the page is hidden. */
-const pollsWhenHidden = (entry: Entry) => () => anyWatcher(entry, (o) => o.pollWhenHidden);
-
-/** Whether the job's polls pause now (hidden or offline). */
-export const isPaused = (entry: Entry, activity: Activity): boolean => activity.paused(pollsWhenHidden(entry));
+export const pollsWhenHidden = (entry: Entry): boolean => anyWatcher(entry, (o) => o.pollWhenHidden);
 
 /** The interval actually polled at: the safety poll while push is healthy, slower while hidden if asked. */
-export function effectiveInterval(entry: Entry, activity: Activity, safetyPollInterval: number): number | false {
+export function effectiveInterval(entry: Entry, activity: Activity<Entry>, safetyPollInterval: number): number | false {
   const interval = intervalOf(entry);
   if (interval === false) return false;
   const ms = entry.live ? Math.max(interval, safetyPollInterval) : interval;
-  return activity.slowed(ms, pollsWhenHidden(entry));
+  return activity.slowed(ms, entry);
 }
 
 /** How the job is being kept fresh right now. */
-export function connectionOf(entry: Entry, activity: Activity): WatchConnection {
+export function connectionOf(entry: Entry, activity: Activity<Entry>): WatchConnection {
   if (!isWatched(entry) || isTerminal(entry.job)) return entry.fatal ? 'error' : 'idle';
   if (entry.fatal || entry.error) return 'error';
   if (entry.live) return 'live';
-  if (isPaused(entry, activity)) return 'paused';
+  if (activity.paused(entry)) return 'paused';
   return intervalOf(entry) === false && !entry.read ? 'idle' : 'polling';
 }
