@@ -165,10 +165,10 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
         if (isFatalJobError(answer)) entry.fatal = true;
         else backoff.fail(entry, answer);
       }
-      // Failed for good, or done: no more pushes either.
-      if (entry.fatal || isTerminal(entry.job)) stopPush(entry);
+      // Failed for good, or done: all work stops.
+      if (entry.fatal || isTerminal(entry.job)) stop(entry);
       // The first job of a failed round to retry sets the delay for all of them.
-      schedule(entry, failed ? (interval) => (roundDelay ??= backoff.delay(entry, interval)) : undefined);
+      else schedule(entry, failed ? (interval) => (roundDelay ??= backoff.delay(entry, interval)) : undefined);
       settleWaiters(entry);
       publish(entry);
       entries.drop(entry);
