@@ -233,7 +233,7 @@ export function createJobWatcher(options: JobWatcherOptions): JobWatcher {
   function resync(entry: Entry, missed: boolean): void {
     push.sync(entry);
     if (!entry.read) {
-      if (missed && entry.missedPoll && !paused(entry)) plan(entry, Date.now());
+      if (missed && entry.missedPoll && !paused(entry)) readSoon(entry);
       else schedule(entry);
     }
     publish(entry);

@@ -29,7 +29,7 @@ export interface Scheduler<E extends Planned> {
 
 /**
  * Creates the scheduler of one watcher (it starts no timer until a read is
- * planned). Times are on the `Date.Date.now()` clock.
+ * planned). Times are on the `Date.now()` clock.
  *
  * @param entries Every job that may be planned (e.g. a Map of them), in the order due reads are handed to `onDue`.
  * @param heldUntil No read is planned before this time: the `Retry-After` hold (see `Backoff.heldUntil`).
