@@ -8,7 +8,8 @@ const FRAME_MS = 16;
  * `requestAnimationFrame`, else a 16 ms timer. Looks the global up on each call, never on import.
  */
 export const animationFrame: JobOutputFrameScheduler = (callback) => {
-  if (typeof requestAnimationFrame === 'function' && typeof cancelAnimationFrame === 'function') {
+  // Where there is `requestAnimationFrame`, there is `cancelAnimationFrame`.
+  if (typeof requestAnimationFrame === 'function') {
     const handle = requestAnimationFrame(() => callback());
     return () => cancelAnimationFrame(handle);
   }

@@ -5,5 +5,5 @@ import { DEFAULT_STORED_OUTPUT_PARTS } from '../../contract/output';
  * (absent, 0, negative, `NaN`, `Infinity`) is the default, `DEFAULT_STORED_OUTPUT_PARTS`.
  */
 export function outputPartsLimit(value: number | undefined): number {
-  return value !== undefined && Number.isFinite(value) && value >= 1 ? Math.floor(value) : DEFAULT_STORED_OUTPUT_PARTS;
+  return Number.isFinite(value) && value! >= 1 ? Math.floor(value!) : DEFAULT_STORED_OUTPUT_PARTS;
 }
