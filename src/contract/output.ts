@@ -1,4 +1,4 @@
-import { checkFields, fail, isIsoDate, isObject, isString, OPTIONAL, type FieldRule } from './fields';
+import { checkFields, fail, isIsoDate, isObject, type FieldRule } from './fields';
 import { badRequest } from './listFilter';
 import type { JobOutputInput, JobOutputKind, JobOutputPage, JobOutputPart } from './types';
 
@@ -42,40 +42,27 @@ function jsonLength(value: unknown): number {
   }
 }
 
-/** Fails any value: a field that must be absent (`OPTIONAL`, so only a present one is tested). */
-const absent = () => false;
-const TEXT_RULE: FieldRule = ['text', isString, 'text must be a string', OPTIONAL];
-const URL_RULE: FieldRule = ['url', absent, 'only image parts have a url', OPTIONAL];
-const ALT_RULE: FieldRule = ['alt', isString, 'alt must be a string', OPTIONAL];
-const AT_RULE: FieldRule = ['at', isIsoDate, 'at must be an ISO 8601 date string', OPTIONAL];
-
-/** The fields of a part of each kind (after its `kind`, before its `at`), in the order they are checked. */
-const KIND_RULES: Record<JobOutputKind, readonly FieldRule[]> = {
-  text: [['text', isString, 'a text part needs text (a string)'], URL_RULE, ALT_RULE],
-  log: [['text', isString, 'a log part needs text (a string)'], URL_RULE, ALT_RULE],
-  // `data: undefined` would vanish on the wire (JSON has no undefined), so it counts as missing.
-  data: [TEXT_RULE, URL_RULE, ALT_RULE, ['data', (data) => data !== undefined, 'a data part needs data (a JSON value)']],
-  image: [TEXT_RULE, ['url', isSafeOutputUrl, 'an image part needs an http(s) or data:image URL'], ALT_RULE],
-};
-
 /**
  * What is wrong with a part: the field at fault (`''` for the part as a whole: not an object,
  * not JSON, too long) and the problem in words; `null` when it is valid. `seq` is not looked at.
  */
 function partProblem(part: unknown): [field: string, message: string] | null {
   if (!isObject(part)) return ['', 'an output part must be an object'];
-  const { kind } = part;
+  const { kind, text, url, alt, data, at } = part;
   if (!JOB_OUTPUT_KINDS.includes(kind as JobOutputKind)) return ['kind', `kind must be one of ${JOB_OUTPUT_KINDS.join(', ')}`];
-  // The rules as `checkFields` reads them, but answered rather than thrown (a store's 400 says the problem alone).
-  for (const [key, test, problem, presence] of [...KIND_RULES[kind as JobOutputKind], AT_RULE]) {
-    const value = part[key];
-    if ((!presence || value !== undefined) && !test(value)) return [key, problem];
-  }
+  if ((kind === 'text' || kind === 'log') && typeof text !== 'string') return ['text', `a ${kind} part needs text (a string)`];
+  if (text !== undefined && typeof text !== 'string') return ['text', 'text must be a string'];
+  if (kind === 'image' && !isSafeOutputUrl(url)) return ['url', 'an image part needs an http(s) or data:image URL'];
+  if (url !== undefined && kind !== 'image') return ['url', 'only image parts have a url'];
+  if (alt !== undefined && typeof alt !== 'string') return ['alt', 'alt must be a string'];
+  // `data: undefined` would vanish on the wire (JSON has no undefined), so it counts as missing.
+  if (kind === 'data' && data === undefined) return ['data', 'a data part needs data (a JSON value)'];
+  if (at !== undefined && !isIsoDate(at)) return ['at', 'at must be an ISO 8601 date string'];
   // Measured as stored: a part without `seq` or `at` gets room for the ones the store adds,
   // so a part accepted on append always reads back within the limit.
   const json = jsonLength(part);
   if (json < 0) return ['', 'an output part must be JSON'];
-  if (json + (part.seq === undefined ? SEQ_ROOM : 0) + (part.at === undefined ? AT_ROOM : 0) > MAX_OUTPUT_PART_LENGTH) {
+  if (json + (part.seq === undefined ? SEQ_ROOM : 0) + (at === undefined ? AT_ROOM : 0) > MAX_OUTPUT_PART_LENGTH) {
     return ['', `an output part may be at most ${MAX_OUTPUT_PART_LENGTH} characters of JSON`];
   }
   return null;
@@ -131,20 +118,13 @@ export function parseOutputParts(value: unknown, where = 'parts'): JobOutputPart
   return parts;
 }
 
-const isBoolean = (value: unknown): boolean => typeof value === 'boolean';
-
-/** The fields of an output page besides its parts. */
-const PAGE_RULES: readonly FieldRule[] = [
-  ['done', isBoolean, 'must be a boolean'],
-  ['trimmed', isBoolean, 'must be a boolean', OPTIONAL],
-];
-
 /** Reads a {@link JobOutputPage} (`GET {base}/{id}/output`); throws `JobProtocolError` naming the field. */
 export function parseOutputPage(value: unknown): JobOutputPage {
   if (!isObject(value)) fail('', 'an output page must be an object');
   const parts = parseOutputParts(value.parts);
-  checkFields(value, PAGE_RULES, '');
-  const { done, trimmed } = value as unknown as JobOutputPage;
+  const { done, trimmed } = value;
+  if (typeof done !== 'boolean') fail('done', 'must be a boolean');
+  if (trimmed !== undefined && typeof trimmed !== 'boolean') fail('trimmed', 'must be a boolean');
   return trimmed ? { parts, done, trimmed } : { parts, done };
 }
 
