@@ -6,7 +6,7 @@ import type { JobOutputConnection } from '../core/output/types';
 import { useJobOutput, type UseJobOutputOptions } from '../react/useJobOutput';
 import { mergeLabels, resolve, type ValueOrFunction } from './labels';
 import { defaultJobOutputLabels, type JobOutputLabels } from './outputLabels';
-import { latestImage, outputItems } from './outputChunks';
+import { outputLayout } from './outputChunks';
 
 /**
  * What a {@link JobOutput} shows; also its `data-state` attribute:
@@ -101,7 +101,7 @@ function JobOutputWithRef(props: JobOutputProps, ref: ForwardedRef<HTMLDivElemen
 
   // Text parts committed by the timer although no sentence ended: up to this `seq` (kept per job id).
   const [flushed, setFlushed] = useState<{ jobId: string; seq: number } | null>(null);
-  const items = outputItems(parts, flushed && flushed.jobId === jobId ? flushed.seq : 0, done || !announcing);
+  const { items, image } = outputLayout(parts, flushed && flushed.jobId === jobId ? flushed.seq : 0, done || !announcing);
   const last = items.at(-1);
   const tail = last?.kind === 'text' && last.tail !== '' ? last : null;
   // The timer starts again when the run or its committed text changes.
@@ -124,7 +124,6 @@ function JobOutputWithRef(props: JobOutputProps, ref: ForwardedRef<HTMLDivElemen
   if (typeof children === 'function') content = children({ ...renderState, labels });
   else if (children !== undefined) content = children;
   else {
-    const image = latestImage(parts);
     content = (
       <>
         {items.map((item) =>

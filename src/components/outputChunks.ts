@@ -49,35 +49,33 @@ function splitRun(run: JobOutputPart[], flushed: number, commitAll: boolean): Ou
   return { kind: 'text', key: `text:${run[0]!.seq}`, chunks, tail: text.slice(from), last: run.at(-1)!.seq };
 }
 
+/** What {@link JobOutput} shows of its parts: the text runs and log lines in order, and one image. */
+export interface OutputLayout {
+  items: OutputItem[];
+  /** The newest image part whose URL may be shown (`isSafeOutputUrl`), or null. */
+  image: (JobOutputPart & { url: string }) | null;
+}
+
 /**
- * The items shown for `parts`. Only the last text run (when nothing follows it) may keep a
+ * The layout of `parts`. Only the last text run (when nothing follows it) may keep a
  * tail: runs before a log line are committed whole, and so is every run when `commitAll`
  * (the output is done, or announcements are off). `flushed` commits the text of the parts up
  * to that `seq` (0: none).
  */
-export function outputItems(parts: readonly JobOutputPart[], flushed: number, commitAll: boolean): OutputItem[] {
-  const items: OutputItem[] = [];
+export function outputLayout(parts: readonly JobOutputPart[], flushed: number, commitAll: boolean): OutputLayout {
+  const layout: OutputLayout = { items: [], image: null };
   let run: JobOutputPart[] = [];
   const endRun = (whole: boolean) => {
-    if (run[0]) items.push(splitRun(run, flushed, whole));
+    if (run[0]) layout.items.push(splitRun(run, flushed, whole));
     run = [];
   };
   for (const part of parts) {
     if (part.kind === 'text') run.push(part);
     else if (part.kind === 'log') {
       endRun(true);
-      items.push({ kind: 'log', key: `log:${part.seq}`, text: part.text! });
-    }
+      layout.items.push({ kind: 'log', key: `log:${part.seq}`, text: part.text! });
+    } else if (part.kind === 'image' && isSafeOutputUrl(part.url)) layout.image = part as OutputLayout['image'];
   }
   endRun(commitAll);
-  return items;
-}
-
-/** The newest image part whose URL may be shown (`isSafeOutputUrl`), or null. */
-export function latestImage(parts: readonly JobOutputPart[]): (JobOutputPart & { url: string }) | null {
-  for (let i = parts.length - 1; i >= 0; i--) {
-    const part = parts[i]!;
-    if (part.kind === 'image' && isSafeOutputUrl(part.url)) return part as JobOutputPart & { url: string };
-  }
-  return null;
+  return layout;
 }
