@@ -5,16 +5,7 @@ import { animationFrame } from './frames';
 import { createOutputFollower, type OutputFollower } from './follower';
 import { outputPartsLimit as partsLimit } from './limits';
 import { EMPTY_OUTPUT_SNAPSHOT } from './snapshot';
-import type { JobOutputSnapshot, JobOutputWatcher, JobOutputWatcherOptions } from './types';
-
-/** One followed id: its watches, its follower and the published snapshot. */
-interface OutputEntry {
-  /** maxParts of each open watch (keyed by the watch's handle). */
-  watches: Map<object, number>;
-  follower: OutputFollower;
-  snapshot: JobOutputSnapshot;
-  grace?: ReturnType<typeof setTimeout>;
-}
+import type { JobOutputWatcher, JobOutputWatcherOptions } from './types';
 
 /**
  * Creates the output watcher of one provider (see {@link JobOutputWatcher}). Nothing
@@ -43,7 +34,7 @@ export function createJobOutputWatcher(options: JobOutputWatcherOptions = {}): J
     if (environment === undefined) environment = browserEnvironment();
     return environment !== null && (!environment.isVisible() || !environment.isOnline());
   };
-  const entries = new Map<string, OutputEntry>();
+  const entries = new Map<string, OutputFollower>();
   const listeners = new Map<string, Set<() => void>>();
   /** Ids changed since the last frame (published in the order first marked), and the pending frame. */
   const marked = new Set<string>();
@@ -58,13 +49,7 @@ export function createJobOutputWatcher(options: JobOutputWatcherOptions = {}): J
     cancelFrame = null;
     const ids = [...marked];
     marked.clear();
-    for (const id of ids) {
-      const entry = entries.get(id);
-      const next = entry?.follower.snapshot(entry.snapshot);
-      if (!entry || next === entry.snapshot) continue;
-      entry.snapshot = next!;
-      notify(id);
-    }
+    for (const id of ids) if (entries.get(id)?.publish()) notify(id);
   }
 
   /** Queues `id` for the next frame (scheduling one when none is pending). */
@@ -74,13 +59,13 @@ export function createJobOutputWatcher(options: JobOutputWatcherOptions = {}): J
   }
 
   /** Keeps the largest `maxParts` of the entry's watches, and publishes the change. */
-  function resize(id: string, entry: OutputEntry): void {
-    entry.follower.setMax(Math.max(1, ...entry.watches.values()));
+  function resize(id: string, entry: OutputFollower): void {
+    entry.setMax(Math.max(1, ...entry.watches.values()));
     mark(id);
   }
 
-  function close(id: string, entry: OutputEntry): void {
-    entry.follower.stop();
+  function close(id: string, entry: OutputFollower): void {
+    entry.stop();
     clearTimeout(entry.grace);
     entries.delete(id);
     marked.delete(id);
@@ -92,17 +77,13 @@ export function createJobOutputWatcher(options: JobOutputWatcherOptions = {}): J
     watch(id, watch = {}) {
       const found = entries.get(id);
       const after = Number.isSafeInteger(watch.after) && watch.after! > 0 ? watch.after! : 0;
-      const current: OutputEntry = found ?? {
-        watches: new Map(),
-        snapshot: EMPTY_OUTPUT_SNAPSHOT,
-        follower: createOutputFollower(id, after, { client: () => client, pollInterval, random, paused, changed: () => mark(id) }),
-      };
+      const current = found ?? createOutputFollower(id, after, { client: () => client, pollInterval, random, paused, changed: () => mark(id) });
       entries.set(id, current);
       clearTimeout(current.grace);
       const token = {};
       current.watches.set(token, partsLimit(watch.maxParts));
       resize(id, current);
-      if (!found) current.follower.start();
+      if (!found) current.start();
       return {
         release() {
           // Released twice, or after the entry closed: nothing to do.

@@ -2,6 +2,7 @@ import { isAbortError, isFatalJobError } from '../../contract/errors';
 import { MAX_OUTPUT_PAGE_PARTS, parseOutputPage, parseOutputParts } from '../../contract/output';
 import type { JobClient, JobOutputListener, JobOutputPart } from '../../contract/types';
 import { jittered, timerDelay } from '../watcher/backoff';
+import { EMPTY_OUTPUT_SNAPSHOT } from './snapshot';
 import type { JobOutputConnection, JobOutputSnapshot } from './types';
 
 /** What a follower needs from its watcher. */
@@ -18,14 +19,22 @@ export interface FollowerDeps {
   changed(): void;
 }
 
-/** One followed job: its source (push or poll, gap fills, retries), its in-order delivery and the parts kept. */
+/**
+ * One followed job: its source (push or poll, gap fills, retries), its in-order delivery and the
+ * parts kept; also its watcher's entry (the watches sharing it and the published snapshot).
+ */
 export interface OutputFollower {
+  /** `maxParts` of each open watch (keyed by the watch's handle). */
+  readonly watches: Map<object, number>;
+  /** The snapshot last published (the empty one before any; only `publish` sets it). */
+  snapshot: JobOutputSnapshot;
+  /** The teardown pending after the last watch was released. */
+  grace?: ReturnType<typeof setTimeout>;
   /**
-   * The snapshot now: `previous` itself when nothing it shows changed, else a new frozen
-   * object (with a new `parts` array only when the kept parts changed). `previous` is the
-   * snapshot this follower returned last (the empty one before any).
+   * Takes the snapshot now: a new frozen object (with a new `parts` array only when the kept
+   * parts changed) when something it shows changed; returns whether it did.
    */
-  snapshot(previous: JobOutputSnapshot): JobOutputSnapshot;
+  publish(): boolean;
   /** Keeps at most `max` parts from now on (the oldest are dropped at once when fewer are kept). */
   setMax(max: number): void;
   /** Starts following (the watcher calls it once, after the first `setMax`). */
@@ -263,8 +272,11 @@ export function createOutputFollower(id: string, after: number, deps: FollowerDe
     deps.changed();
   }
 
-  return {
-    snapshot(previous) {
+  const follower: OutputFollower = {
+    watches: new Map(),
+    snapshot: EMPTY_OUTPUT_SNAPSHOT,
+    publish() {
+      const previous = follower.snapshot;
       const parts = partsChanged ? Object.freeze(all.slice(first)) : previous.parts;
       const next: JobOutputSnapshot = {
         parts,
@@ -278,8 +290,13 @@ export function createOutputFollower(id: string, after: number, deps: FollowerDe
         supported,
       };
       partsChanged = false;
-      for (const key in next) if (next[key as keyof JobOutputSnapshot] !== previous[key as keyof JobOutputSnapshot]) return Object.freeze(next);
-      return previous;
+      for (const key in next) {
+        if (next[key as keyof JobOutputSnapshot] !== previous[key as keyof JobOutputSnapshot]) {
+          follower.snapshot = Object.freeze(next);
+          return true;
+        }
+      }
+      return false;
     },
     setMax(next) {
       max = Math.max(1, next);
@@ -297,4 +314,5 @@ export function createOutputFollower(id: string, after: number, deps: FollowerDe
     },
     stop: finish,
   };
+  return follower;
 }
