@@ -34,14 +34,6 @@ const SEQ_ROOM = 24;
 /** Room for `,"at":"<ISO 8601 time of any date>"` in a part's JSON. */
 const AT_ROOM = 36;
 
-function jsonLength(value: unknown): number {
-  try {
-    return JSON.stringify(value)?.length ?? -1;
-  } catch {
-    return -1;
-  }
-}
-
 /**
  * What is wrong with a part: the field at fault (`''` for the part as a whole: not an object,
  * not JSON, too long) and the problem in words; `null` when it is valid. `seq` is not looked at.
@@ -60,8 +52,13 @@ function partProblem(part: unknown): [field: string, message: string] | null {
   if (at !== undefined && !isIsoDate(at)) return ['at', 'at must be an ISO 8601 date string'];
   // Measured as stored: a part without `seq` or `at` gets room for the ones the store adds,
   // so a part accepted on append always reads back within the limit.
-  const json = jsonLength(part);
-  if (json < 0) return ['', 'an output part must be JSON'];
+  let json: number | undefined;
+  try {
+    json = JSON.stringify(part)?.length;
+  } catch {
+    // A cycle, a BigInt: no JSON.
+  }
+  if (json === undefined) return ['', 'an output part must be JSON'];
   if (json + (part.seq === undefined ? SEQ_ROOM : 0) + (at === undefined ? AT_ROOM : 0) > MAX_OUTPUT_PART_LENGTH) {
     return ['', `an output part may be at most ${MAX_OUTPUT_PART_LENGTH} characters of JSON`];
   }
