@@ -61,8 +61,8 @@ export function useJobOutput(jobId: string | null | undefined, options: UseJobOu
   useIsomorphicLayoutEffect(() => watcher.setClient(client), [watcher, client]);
 
   const subscribe = useCallback((listener: () => void) => (id === null ? noop : watcher.subscribe(id, listener)), [watcher, id]);
-  const getSnapshot = useCallback(() => (id === null ? EMPTY_OUTPUT_SNAPSHOT : watcher.getSnapshot(id)), [watcher, id]);
-  const snapshot = useSyncExternalStore(subscribe, getSnapshot, getServerSnapshot);
+  // A new `getSnapshot` each render costs nothing: React reads it in every render anyway (only `subscribe` must be stable).
+  const snapshot = useSyncExternalStore(subscribe, () => (id === null ? EMPTY_OUTPUT_SNAPSHOT : watcher.getSnapshot(id)), getServerSnapshot);
 
   useEffect(() => {
     if (id === null) return;
