@@ -101,6 +101,33 @@ describe('output watcher: sources', () => {
     watcher.dispose();
   });
 
+  it("a client's own AbortError (its timeout, not a stop) is retried like any other failure, never ends polling", async () => {
+    const server = outputServer();
+    const frames = manualFrames();
+    const client = server.pollClient();
+    let timeouts = 1;
+    const watcher = createJobOutputWatcher({
+      client: {
+        ...client,
+        readOutput(id, o) {
+          if (timeouts-- > 0) return Promise.reject(new DOMException('The request timed out.', 'AbortError'));
+          return client.readOutput!(id, o);
+        },
+      },
+      scheduleFrame: frames.schedule,
+      random: () => 0,
+    });
+    server.grow(2);
+    watcher.watch('job-1');
+    await vi.advanceTimersByTimeAsync(0);
+    frames.flush();
+    expect(watcher.getSnapshot('job-1')).toMatchObject({ connection: 'error', lastSeq: 0 });
+    await vi.advanceTimersByTimeAsync(1000);
+    frames.flush();
+    expect(watcher.getSnapshot('job-1')).toMatchObject({ connection: 'polling', lastSeq: 2, error: null });
+    watcher.dispose();
+  });
+
   it('resubscribes with backoff after an error, from the last delivered seq', async () => {
     const server = outputServer();
     const frames = manualFrames();

@@ -1,4 +1,4 @@
-import { isAbortError, isFatalJobError } from '../../contract/errors';
+import { isFatalJobError } from '../../contract/errors';
 import { MAX_OUTPUT_PAGE_PARTS, parseOutputPage, parseOutputParts } from '../../contract/output';
 import type { JobClient, JobOutputListener, JobOutputPart } from '../../contract/types';
 import { jittered, timerDelay } from '../watcher/backoff';
@@ -217,10 +217,11 @@ export function createOutputFollower(id: string, after: number, deps: FollowerDe
       take(page.parts, page, true);
       count = page.parts.length;
     } catch (cause) {
-      // Stopped or ended meanwhile (the read was aborted): nothing to retry.
+      // Stopped or ended meanwhile (the read was aborted): nothing to retry. Any other
+      // failure is retried, an AbortError of the client's own (say, its timeout) included.
       if (reading !== controller) return;
       reading = null;
-      if (!isAbortError(cause)) fail(cause);
+      fail(cause);
       return;
     }
     if (ended) return;
