@@ -1,5 +1,5 @@
 /** The provider's lazily connected client (src/react/shareTabs.ts): waiting, (re)connecting, a chunk that fails to load. */
-import type { JobClient, JobSubscriptionListener } from '../../src/core';
+import { createJobWatcher, type JobClient, type JobSubscriptionListener } from '../../src/core';
 import type { SharedJobClient } from '../../src/core/share/types';
 import { createLazySharedClient, shareOptionsOf, type ShareRuntime } from '../../src/react/shareTabs';
 import { createMemoryJobBackend } from '../../src/testing';
@@ -51,6 +51,22 @@ describe('createLazySharedClient', () => {
     const fired: string[] = [];
     lazy.settleOnce(job, () => fired.push('once'));
     expect(fired).toEqual(['once']);
+  });
+
+  it('offers only the optional calls the client has, so a tab working alone never calls a missing getStatuses', async () => {
+    const backend = createMemoryJobBackend();
+    const [a, b] = [backend.create(), backend.create()];
+    const { getStatuses: _batch, cancel: _cancel, ...single } = backend;
+    const lazy = createLazySharedClient(single as JobClient, { key: 'k' }, () => Promise.reject(new Error('chunk failed')));
+    expect(lazy.getStatuses).toBeUndefined();
+    expect(lazy.cancel).toBeUndefined();
+    expect(typeof lazy.retry).toBe('function');
+    lazy.connect();
+    const watcher = createJobWatcher({ client: lazy });
+    const handles = [watcher.watch(a.id), watcher.watch(b.id)];
+    await vi.waitFor(() => expect(watcher.getSnapshot(b.id).job?.id).toBe(b.id));
+    expect(watcher.getSnapshot(a.id)).toMatchObject({ job: { id: a.id }, error: null });
+    for (const handle of handles) handle.release();
   });
 
   it('shares only where asked and possible: never with "none", keyed by the client and the scope', () => {
