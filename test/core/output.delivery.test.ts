@@ -52,6 +52,24 @@ describe('output watcher: delivery', () => {
     expect(snap().lastSeq).toBe(1102);
   });
 
+  it('a gap that cannot be filled holds at most maxParts: the newest maxParts are shown as trimmed, the rest is never kept', async () => {
+    const { server, snap } = setup({ maxParts: 3 });
+    server.grow(5);
+    server.failNextReads(Infinity); // the gap before 2 can never be read
+    server.push([2, 3, 4]);
+    await settle(5);
+    // Held behind the gap, waiting for part 1: nothing shown yet.
+    expect(seqs(snap().parts)).toEqual([]);
+    server.push([5]);
+    // Four held with three kept: parts 1 and 2 would be dropped once delivered, so they are skipped now.
+    const s = snap();
+    expect(seqs(s.parts)).toEqual([3, 4, 5]);
+    expect(s).toMatchObject({ lastSeq: 5, trimmed: true });
+    server.grow(6);
+    server.push([6]);
+    expect(seqs(snap().parts)).toEqual([4, 5, 6]);
+  });
+
   it('accepts a trimmed jump and marks the history trimmed', () => {
     const { server, snap } = setup();
     server.grow(50);

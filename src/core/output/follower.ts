@@ -137,6 +137,13 @@ export function createOutputFollower(id: string, after: number, deps: FollowerDe
         // The store no longer has the parts in between: accept the jump.
         if (fresh[0] && fresh[0].seq !== lastSeq + 1 && (info.trimmed || read)) jump(fresh[0].seq);
         else drain();
+        if (held.size > max) {
+          // More held behind a gap than is kept: once delivered, all but the newest `max` would be
+          // dropped anyway, so skip to them now. Memory stays within `maxParts` while a gap stays open.
+          let top = 0;
+          for (const seq of held.keys()) top = Math.max(top, seq);
+          jump(top - max + 1);
+        }
       }
       // A delivery clears the last error (never a fatal one: nothing is taken once following ended).
       error = null;
