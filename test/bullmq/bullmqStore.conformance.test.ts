@@ -1,27 +1,15 @@
 // @vitest-environment node
 import { Queue, Worker, type Job as BullJob } from 'bullmq';
-import { afterAll, beforeAll } from 'vitest';
 import { createBullMQJobStore, createJobOutputWriter } from '../../src/bullmq';
 import { describeJobStoreConformance } from '../support/jobStoreConformance';
-import { startRedis, type TestRedis } from '../support/redis';
+import { useTestRedis } from '../support/redis';
 
 /**
  * The shared JobStore conformance suite against a real Redis (Debian's redis-server on a
  * unix socket in a temp dir, started here and stopped after). No mocks, nothing skipped:
  * without redis-server every test fails with an install hint.
  */
-let redis: TestRedis | undefined;
-let socket = '';
-let counter = 0;
-
-beforeAll(async () => {
-  redis = await startRedis();
-  socket = redis.socket;
-}, 15_000);
-
-afterAll(async () => {
-  await redis?.stop();
-});
+const suite = useTestRedis();
 
 /** Jobs are created delayed (pending) far in the future; `start` promotes one and takes it by hand. */
 const FAR_FUTURE_MS = 1_000_000_000;
@@ -29,8 +17,8 @@ const FAR_FUTURE_MS = 1_000_000_000;
 const MAX_OUTPUT_PARTS = 8;
 
 describeJobStoreConformance('createBullMQJobStore (BullMQ on Redis)', async () => {
-  const connection = { path: socket, maxRetriesPerRequest: null };
-  const name = `conformance-${process.pid}-${++counter}`;
+  const connection = { path: suite.redis.socket, maxRetriesPerRequest: null };
+  const name = suite.uniqueName('conformance');
   const queue = new Queue(name, { connection });
   // A manual worker: the test decides which job starts, progresses, completes or fails.
   const worker = new Worker(name, null, { connection });

@@ -1,13 +1,13 @@
 // @vitest-environment node
 import { Queue, UnrecoverableError, Worker, type Job as BullJob } from 'bullmq';
 import IORedis from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createBullMQJobStore, listenForCancels, type BullMQJobStore, type BullMQJobStoreOptions } from '../../src/bullmq';
 import { JobNotFoundError, JobRequestError } from '../../src/contract/errors';
 import { compareEventIds, isEventId } from '../../src/contract/eventIds';
 import type { Job, JobPushInfo } from '../../src/contract/types';
 import { createJobHandler, type JobStore } from '../../src/server';
-import { startRedis, type TestRedis } from '../support/redis';
+import { useTestRedis } from '../support/redis';
 import { readEvents } from '../support/sse';
 import { until as untilValue } from '../support/until';
 
@@ -16,21 +16,11 @@ import { until as untilValue } from '../support/until';
  * Last-Event-ID (BullMQ's Redis event stream), cancels under way, and a lost Redis.
  * Against a real redis-server; nothing is mocked.
  */
-let redis: TestRedis;
-let counter = 0;
-const cleanups: (() => Promise<unknown>)[] = [];
+const suite = useTestRedis();
 
-beforeAll(async () => {
-  redis = await startRedis();
-}, 15_000);
-
-afterEach(async () => {
+// Registered after useTestRedis, so it runs before the clean-ups (after-hooks run last registered first).
+afterEach(() => {
   vi.useRealTimers();
-  while (cleanups.length > 0) await cleanups.pop()!().catch(() => undefined);
-});
-
-afterAll(async () => {
-  await redis?.stop();
 });
 
 const ALICE = { owner: 'alice' };
@@ -42,8 +32,8 @@ const until = <T>(read: () => T | Promise<T>, ok: (value: T) => boolean, what: s
 
 /** A queue with a hand-driven worker (the test decides when a job starts, progresses, ends) and a store. */
 async function fixture(extra: Partial<BullMQJobStoreOptions> = {}, queueOptions: { eventsMaxLen?: number } = {}) {
-  const connection = { path: redis.socket, maxRetriesPerRequest: null };
-  const name = `log-${process.pid}-${++counter}`;
+  const connection = { path: suite.redis.socket, maxRetriesPerRequest: null };
+  const name = suite.uniqueName('log');
   const queue = new Queue(name, {
     connection,
     ...(queueOptions.eventsMaxLen ? { streams: { events: { maxLen: queueOptions.eventsMaxLen } } } : {}),
@@ -67,7 +57,7 @@ async function fixture(extra: Partial<BullMQJobStoreOptions> = {}, queueOptions:
   };
   const store = newStore();
   await queue.waitUntilReady();
-  cleanups.push(async () => {
+  suite.cleanup(async () => {
     for (const s of stores) await s.close();
     await worker.close(true);
     await queue.obliterate({ force: true }).catch(() => undefined);
@@ -139,8 +129,8 @@ describe('the change log behind Last-Event-ID', () => {
     const afterProgress = await f.store.logPosition({});
     expect(compareEventIds(afterProgress, afterAdd)).toBeGreaterThan(0);
     // It is the stream's own id, readable by any instance.
-    const client = new IORedis({ path: redis.socket });
-    cleanups.push(() => client.quit());
+    const client = new IORedis({ path: suite.redis.socket });
+    suite.cleanup(() => client.quit());
     const newest = await client.xrevrange(f.queue.toKey('events'), '+', '-', 'COUNT', 1);
     expect(afterProgress).toBe(newest[0]?.[0]);
   });
@@ -282,8 +272,8 @@ describe('cancel under way', () => {
   });
 
   it('cancelActive: "workers" with listenForCancels aborts the processor through its AbortSignal', async () => {
-    const connection = { path: redis.socket, maxRetriesPerRequest: null };
-    const name = `cancel-${process.pid}-${++counter}`;
+    const connection = { path: suite.redis.socket, maxRetriesPerRequest: null };
+    const name = suite.uniqueName('cancel');
     const queue = new Queue(name, { connection });
     let aborted: string | null = null;
     let steps = 0;
@@ -302,7 +292,7 @@ describe('cancel under way', () => {
     );
     const cancels = await listenForCancels(worker, { reason: 'Cancelled by its owner' });
     const store = createBullMQJobStore({ queue, owner: (job) => job.data.owner, cancelActive: 'workers' });
-    cleanups.push(async () => {
+    suite.cleanup(async () => {
       await cancels.close();
       await store.close();
       await worker.close(true);
@@ -337,18 +327,18 @@ describe('keepCancelledMs', () => {
     await sleep(400);
     await expect(f.store.getStatus(id, ALICE)).rejects.toBeInstanceOf(JobNotFoundError);
     expect((await f.store.list({}, ALICE)).jobs.map((job) => job.id)).toEqual([kept]);
-    const admin = new IORedis({ path: redis.socket });
-    cleanups.push(() => admin.quit());
+    const admin = new IORedis({ path: suite.redis.socket });
+    suite.cleanup(() => admin.quit());
     expect(await admin.hexists(f.queue.toKey('jobwatch:cancelled'), id)).toBe(0);
   });
 });
 
 describe('listenForCancels', () => {
   it('a replayed cancel does not stop a new job that reuses the cancelled job’s id', async () => {
-    const connection = { path: redis.socket, maxRetriesPerRequest: null };
-    const name = `reuse-${process.pid}-${++counter}`;
+    const connection = { path: suite.redis.socket, maxRetriesPerRequest: null };
+    const name = suite.uniqueName('reuse');
     const queue = new Queue(name, { connection });
-    const admin = new IORedis({ path: redis.socket });
+    const admin = new IORedis({ path: suite.redis.socket });
     let release = false;
     const results: string[] = [];
     const processor = async (job: BullJob, _token?: string, signal?: AbortSignal) => {
@@ -361,7 +351,7 @@ describe('listenForCancels', () => {
     const firstCancels = await listenForCancels(first);
     const store = createBullMQJobStore({ queue, owner: (job) => job.data.owner, cancelActive: 'workers' });
     let second: { worker: Worker; cancels: { close(): Promise<void> } | null } | null = null;
-    cleanups.push(async () => {
+    suite.cleanup(async () => {
       await firstCancels.close();
       await second?.cancels?.close();
       await store.close();
@@ -408,15 +398,15 @@ describe('a lost Redis', () => {
     await until(() => stream.jobs().length, (n) => n === 1, 'the snapshot');
 
     // Keep the data across the restart, as a real Redis with persistence would.
-    const admin = new IORedis({ path: redis.socket, maxRetriesPerRequest: null });
+    const admin = new IORedis({ path: suite.redis.socket, maxRetriesPerRequest: null });
     await admin.save();
     admin.disconnect();
-    await redis.kill();
+    await suite.redis.kill();
     await until(() => disconnects.length, (n) => n > 0, 'disconnected to be reported');
     await until(() => stream.ended, (ended) => ended, 'the event stream to end');
     expect(errors).toEqual([]);
 
-    await redis.restart();
+    await suite.redis.restart();
     await until(() => f.store.getStatus(id, ALICE).catch(() => null), (job) => job?.status === 'processing', 'Redis to answer again', 20_000);
     await f.progress(id, 70, 'After the outage');
     await until(() => seen.at(-1)?.progressMessage, (m) => m === 'After the outage', 'push to resume', 20_000);

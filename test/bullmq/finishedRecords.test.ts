@@ -1,10 +1,10 @@
 // @vitest-environment node
 import { Queue, Worker } from 'bullmq';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createBullMQJobStore, type BullMQJobStoreOptions } from '../../src/bullmq';
 import { JobNotFoundError } from '../../src/contract/errors';
 import type { Job } from '../../src/contract/types';
-import { startRedis, type TestRedis } from '../support/redis';
+import { useTestRedis } from '../support/redis';
 import { until as untilValue } from '../support/until';
 
 /**
@@ -12,31 +12,17 @@ import { until as untilValue } from '../support/until';
  * store keeps its final state (`keepFinishedMs`) so watchers still see it complete or fail.
  * Against a real redis-server with a real worker.
  */
-let redis: TestRedis;
-let counter = 0;
-const cleanups: (() => Promise<unknown>)[] = [];
+const suite = useTestRedis();
 const ALICE = { owner: 'alice' };
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
-beforeAll(async () => {
-  redis = await startRedis();
-}, 15_000);
-
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!().catch(() => undefined);
-});
-
-afterAll(async () => {
-  await redis?.stop();
-});
 
 const until = <T>(read: () => T | Promise<T>, ok: (value: T) => boolean, what: string, timeoutMs = 10_000) =>
   untilValue(read, ok, what, timeoutMs);
 
 /** A queue whose jobs are removed as they finish, a worker that runs them, and a store. */
 async function fixture(extra: Partial<BullMQJobStoreOptions> = {}) {
-  const connection = { path: redis.socket, maxRetriesPerRequest: null };
-  const name = `finished-${process.pid}-${++counter}`;
+  const connection = { path: suite.redis.socket, maxRetriesPerRequest: null };
+  const name = suite.uniqueName('finished');
   const queue = new Queue(name, { connection, defaultJobOptions: { removeOnComplete: true, removeOnFail: true } });
   let release = false;
   const worker = new Worker(
@@ -50,7 +36,7 @@ async function fixture(extra: Partial<BullMQJobStoreOptions> = {}) {
     { connection },
   );
   const store = createBullMQJobStore({ queue, owner: (job) => job.data.owner, ...extra });
-  cleanups.push(async () => {
+  suite.cleanup(async () => {
     await store.close();
     await worker.close(true);
     await queue.obliterate({ force: true });

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Job as BullJob } from 'bullmq';
 import type { Job } from 'jobwatch/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startRedis, type TestRedis } from '../support/redis';
+import { useTestRedis } from '../support/redis';
 
 /**
  * The BullMQ guide's example (stories/guides/bullmq.mdx), run as written against a real Redis: the queue
@@ -21,15 +21,15 @@ type RunningWorker = Awaited<ReturnType<Examples['worker']['startWorker']>>;
 
 const STEPS = ['Reading the prompt', 'Sketching', 'Rendering', 'Upscaling'];
 
-let redis: TestRedis | undefined;
+// First: its server runs before the examples are imported, and stops after they closed.
+const suite = useTestRedis();
 let ex: Examples;
 const workers: RunningWorker[] = [];
 const previousRedisUrl = process.env.REDIS_URL;
 
 beforeAll(async () => {
-  redis = await startRedis();
   // The examples read REDIS_URL when they are imported: set it first.
-  process.env.REDIS_URL = redis.socket;
+  process.env.REDIS_URL = suite.redis.socket;
   ex = {
     queue: await import('../../examples/bullmq-queue'),
     jobs: await import('../../examples/bullmq-route'),
@@ -46,7 +46,6 @@ afterAll(async () => {
   }
   await ex?.queue.jobStore.close();
   await ex?.queue.generations.close();
-  await redis?.stop();
   if (previousRedisUrl === undefined) delete process.env.REDIS_URL;
   else process.env.REDIS_URL = previousRedisUrl;
 }, 15_000);

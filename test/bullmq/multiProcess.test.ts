@@ -9,7 +9,7 @@ import { createFetchJobClient, type FetchJobClient } from '../../src/core/create
 import { JobNotFoundError } from '../../src/contract/errors';
 import { isTerminal } from '../../src/contract/states';
 import type { Job, JobState } from '../../src/contract/types';
-import { startRedis, type TestRedis } from '../support/redis';
+import { useTestRedis } from '../support/redis';
 import { readEvents } from '../support/sse';
 
 /**
@@ -129,7 +129,7 @@ interface ServerProcess extends Child {
 }
 
 async function startServer(name: string, queueName: string): Promise<ServerProcess> {
-  const child = launch(name, SERVER, [redis.socket, queueName]);
+  const child = launch(name, SERVER, [suite.redis.socket, queueName]);
   const ready = await child.waitForLine((line) => typeof line.port === 'number', 'listening line');
   const port = ready.port as number;
   return Object.assign(child, {
@@ -150,7 +150,7 @@ async function startWorker(
   queueName: string,
   options: { lockDuration?: number; stalledInterval?: number; maxStalledCount?: number; stalledOnly?: boolean } = {},
 ): Promise<WorkerProcess> {
-  const args = [redis.socket, queueName, '--label', name];
+  const args = [suite.redis.socket, queueName, '--label', name];
   if (options.lockDuration !== undefined) args.push('--lock-duration', String(options.lockDuration));
   if (options.stalledInterval !== undefined) args.push('--stalled-interval', String(options.stalledInterval));
   if (options.maxStalledCount !== undefined) args.push('--max-stalled-count', String(options.maxStalledCount));
@@ -235,14 +235,15 @@ const RANK: Record<JobState, number> = { pending: 0, processing: 1, completed: 2
 
 // ---- set-up -------------------------------------------------------------------------------
 
-let redis: TestRedis;
-const connection = () => ({ path: redis.socket, maxRetriesPerRequest: null });
+// Only the server and queue names come from useTestRedis: after each test this file's own afterEach
+// stops what the test watches with, then all child processes at once, then all queues at once.
+const suite = useTestRedis();
+const connection = () => ({ path: suite.redis.socket, maxRetriesPerRequest: null });
 const queues: Queue[] = [];
 const cleanups: (() => void)[] = [];
-let queueCounter = 0;
 
 function newQueue(): Queue {
-  const queue = new Queue(`multi-${process.pid}-${++queueCounter}`, { connection: connection() });
+  const queue = new Queue(suite.uniqueName('multi'), { connection: connection() });
   queues.push(queue);
   return queue;
 }
@@ -252,8 +253,7 @@ beforeAll(async () => {
   if (missing.length > 0) {
     throw new Error(`These tests run the built package in child processes, and ${missing.join(', ')} is missing: run npm run build first.`);
   }
-  redis = await startRedis();
-}, STARTUP_MS);
+});
 
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0)) cleanup();
@@ -263,7 +263,6 @@ afterEach(async () => {
 
 afterAll(async () => {
   await Promise.all([...children].map((child) => stopChild(child)));
-  await redis?.stop();
 }, 20_000);
 
 /** Two server processes and two worker processes on one queue. */

@@ -1,12 +1,12 @@
 // @vitest-environment node
 import { Queue, Worker, type Job as BullJob } from 'bullmq';
 import IORedis from 'ioredis';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createBullMQJobStore, type BullMQJobStore } from '../../src/bullmq';
 import { JobTransportError } from '../../src/contract/errors';
 import type { Job } from '../../src/contract/types';
 import { createJobHandler } from '../../src/server';
-import { startRedis, type TestRedis } from '../support/redis';
+import { useTestRedis } from '../support/redis';
 import { until as untilValue } from '../support/until';
 
 /**
@@ -21,25 +21,16 @@ const SLACK_MS = 1500;
 const ALICE = { owner: 'alice' };
 const FAR_FUTURE_MS = 1_000_000_000;
 
-let redis: TestRedis;
-const cleanups: (() => Promise<unknown>)[] = [];
-
-beforeEach(async () => {
-  redis = await startRedis();
-}, 15_000);
-
-afterEach(async () => {
-  redis.resume();
-  while (cleanups.length > 0) await cleanups.pop()!().catch(() => undefined);
-  await redis.stop();
-}, 30_000);
+// A server of its own for every test (each one kills or freezes it); a test that fails while it is
+// frozen leaves it paused: useTestRedis resumes it before the clean-ups, then stops it.
+const suite = useTestRedis({ each: true });
 
 const until = <T>(read: () => T | Promise<T>, ok: (value: T) => boolean, what: string, timeoutMs = 15_000) =>
   untilValue(read, ok, what, timeoutMs);
 
 async function fixture() {
   // As the README sets it up: one connection option with maxRetriesPerRequest: null for all.
-  const connection = { path: redis.socket, maxRetriesPerRequest: null };
+  const connection = { path: suite.redis.socket, maxRetriesPerRequest: null };
   const queue = new Queue('outage', { connection });
   const worker = new Worker('outage', null, { connection });
   queue.on('error', () => undefined);
@@ -51,7 +42,7 @@ async function fixture() {
     cancelActive: () => undefined,
     cancelTimeoutMs: 300,
   });
-  cleanups.push(async () => {
+  suite.cleanup(async () => {
     await store.close();
     await worker.close(true);
     await queue.close();
@@ -125,14 +116,14 @@ describe('a Redis outage (semantic 15)', () => {
     }
 
     // Keep the data across the restart, as a Redis with persistence would.
-    const admin = new IORedis({ path: redis.socket });
+    const admin = new IORedis({ path: suite.redis.socket });
     await admin.save();
     admin.disconnect();
-    await redis.kill('SIGKILL');
+    await suite.redis.kill('SIGKILL');
     await expectUnavailable(f);
     await until(() => disconnects.length, (n) => n > 0, 'the subscription to report disconnected');
 
-    await redis.restart();
+    await suite.redis.restart();
     await until(() => f.store.getStatus(f.a, ALICE).catch(() => null), (job) => job?.status === 'pending', 'the store to answer again');
     for (const { name, request } of routes(f.a, f.b).filter((route) => route.name !== 'cancel')) {
       expect((await f.handler(request())).status, name).toBe(200);
@@ -150,27 +141,27 @@ describe('a Redis outage (semantic 15)', () => {
   it('a frozen Redis (open connections, no answers): every store call rejects within timeoutMs, and answers again once it thaws', async () => {
     const f = await fixture();
     expect((await f.store.getStatus(f.a, ALICE)).status).toBe('pending');
-    redis.pause();
+    suite.redis.pause();
     await expectUnavailable(f);
-    redis.resume();
+    suite.redis.resume();
     await until(() => f.store.getStatus(f.a, ALICE).catch(() => null), (job) => job?.status === 'pending', 'the store to answer again');
     expect(await f.store.getPendingCount({}, ALICE)).toEqual({ pending: 2, processing: 0 });
   }, 60_000);
 
   it('a store created while Redis is down answers 503 within timeoutMs, and works once Redis starts', async () => {
-    await redis.kill('SIGKILL');
-    const connection = { path: redis.socket, maxRetriesPerRequest: null };
+    await suite.redis.kill('SIGKILL');
+    const connection = { path: suite.redis.socket, maxRetriesPerRequest: null };
     const queue = new Queue('late', { connection });
     queue.on('error', () => undefined);
     const store = createBullMQJobStore({ queue, owner: (job) => job.data.owner, timeoutMs: TIMEOUT_MS });
-    cleanups.push(async () => {
+    suite.cleanup(async () => {
       await store.close();
       await queue.close();
     });
     const { ms, error } = await timed(() => store.getPendingCount({}, ALICE));
     expect(error).toBeInstanceOf(JobTransportError);
     expect(ms).toBeLessThan(TIMEOUT_MS + SLACK_MS);
-    await redis.restart();
+    await suite.redis.restart();
     await until(() => store.getPendingCount({}, ALICE).catch(() => null), (c) => c !== null, 'the store to answer');
     await queue.add('job', { owner: 'alice' });
     await until(() => store.getPendingCount({}, ALICE), (c) => c.pending === 1, 'the new job to be counted');

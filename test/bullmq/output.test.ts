@@ -1,12 +1,12 @@
 // @vitest-environment node
 import { Queue, Worker, type Job as BullJob } from 'bullmq';
 import IORedis from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createBullMQJobStore, createJobOutputWriter, type BullMQJobStore, type BullMQJobStoreOptions } from '../../src/bullmq';
 import { JobNotFoundError, JobRequestError } from '../../src/contract/errors';
 import { MAX_OUTPUT_PART_LENGTH, parseOutputPage } from '../../src/contract/output';
 import type { JobOutputPart } from '../../src/contract/types';
-import { startRedis, type TestRedis } from '../support/redis';
+import { useTestRedis } from '../support/redis';
 import { until } from '../support/until';
 
 /**
@@ -16,28 +16,14 @@ import { until } from '../support/until';
 const ALICE = { owner: 'alice' };
 const FAR_FUTURE_MS = 1_000_000_000;
 
-let redis: TestRedis;
-let counter = 0;
-const cleanups: (() => Promise<unknown>)[] = [];
-
-beforeAll(async () => {
-  redis = await startRedis();
-}, 15_000);
-
-afterAll(async () => {
-  await redis?.stop();
-});
-
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!().catch(() => undefined);
-}, 30_000);
+const suite = useTestRedis();
 
 async function fixture(storeOptions: Partial<BullMQJobStoreOptions> = {}) {
-  const connection = { path: redis.socket, maxRetriesPerRequest: null };
-  const name = `output-${process.pid}-${++counter}`;
+  const connection = { path: suite.redis.socket, maxRetriesPerRequest: null };
+  const name = suite.uniqueName('output');
   const queue = new Queue(name, { connection });
   const worker = new Worker(name, null, { connection });
-  const raw = new IORedis({ path: redis.socket });
+  const raw = new IORedis({ path: suite.redis.socket });
   const stores: BullMQJobStore[] = [];
   const newStore = (extra: Partial<BullMQJobStoreOptions> = {}) => {
     const store = createBullMQJobStore({ queue, owner: (job) => job.data.owner ?? null, timeoutMs: 1000, ...storeOptions, ...extra });
@@ -46,7 +32,7 @@ async function fixture(storeOptions: Partial<BullMQJobStoreOptions> = {}) {
   };
   const store = newStore();
   const writer = createJobOutputWriter(worker, { maxOutputParts: storeOptions.maxOutputParts });
-  cleanups.push(async () => {
+  suite.cleanup(async () => {
     for (const one of stores) await one.close();
     await worker.close(true);
     await queue.obliterate({ force: true });

@@ -1,11 +1,11 @@
 // @vitest-environment node
 import { Queue, Worker, type Job as BullJob } from 'bullmq';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createBullMQJobStore, createJobOutputWriter, type BullMQJobStore } from '../../src/bullmq';
 import { JobTransportError } from '../../src/contract/errors';
 import type { JobOutputListener, JobOutputPart } from '../../src/contract/types';
 import { createJobHandler } from '../../src/server';
-import { startRedis, type TestRedis } from '../support/redis';
+import { useTestRedis } from '../support/redis';
 import { readEvents } from '../support/sse';
 import { until } from '../support/until';
 
@@ -20,26 +20,12 @@ const TIMEOUT_MS = 800;
 /** Room for a busy 2-core machine beyond the store's own deadline. */
 const SLACK_MS = 1500;
 
-let redis: TestRedis;
-let counter = 0;
-const cleanups: (() => Promise<unknown>)[] = [];
-
-beforeAll(async () => {
-  redis = await startRedis();
-}, 15_000);
-
-afterAll(async () => {
-  await redis?.stop();
-});
-
-afterEach(async () => {
-  redis.resume();
-  while (cleanups.length > 0) await cleanups.pop()!().catch(() => undefined);
-}, 30_000);
+// A test that pauses Redis and fails midway leaves it paused: useTestRedis resumes it before the clean-ups.
+const suite = useTestRedis();
 
 async function fixture() {
-  const connection = { path: redis.socket, maxRetriesPerRequest: null };
-  const name = `output-sub-${process.pid}-${++counter}`;
+  const connection = { path: suite.redis.socket, maxRetriesPerRequest: null };
+  const name = suite.uniqueName('output-sub');
   const queue = new Queue(name, { connection });
   const worker = new Worker(name, null, { connection });
   queue.on('error', () => undefined);
@@ -47,7 +33,7 @@ async function fixture() {
   const make = () => createBullMQJobStore({ queue, owner: (job) => job.data.owner ?? null, timeoutMs: TIMEOUT_MS });
   const stores: BullMQJobStore[] = [make(), make()];
   const writer = createJobOutputWriter(worker);
-  cleanups.push(async () => {
+  suite.cleanup(async () => {
     for (const store of stores) await store.close();
     await worker.close(true);
     await queue.obliterate({ force: true });
@@ -91,7 +77,7 @@ describe('BullMQ store subscribeOutput', () => {
       stores[1]!.subscribeOutput(id, { owner: 'alice' }, onB.listener),
       stores[1]!.subscribeOutput(id, { owner: 'alice', after: 1 }, fromTwo.listener),
     ];
-    cleanups.push(async () => stops.forEach((stop) => stop()));
+    suite.cleanup(async () => stops.forEach((stop) => stop()));
     await until(() => onA.parts.length + onB.parts.length, (n) => n === 4, 'the catch-up on both instances', 5000);
     await writer.append(job, { kind: 'text', text: 'c' });
     await job.log('a log line');
@@ -135,7 +121,7 @@ describe('BullMQ store output on the event stream', () => {
     const response = await handler(new Request(`http://localhost/api/jobs/events?ids=${id}&output=${id}`, { signal: controller.signal }));
     expect(response.status).toBe(200);
     const stream = readEvents(response);
-    cleanups.push(async () => {
+    suite.cleanup(async () => {
       controller.abort();
       await stream.cancel().catch(() => undefined);
     });
@@ -157,11 +143,11 @@ describe('BullMQ store output while Redis is away', () => {
     const [store] = stores;
     const seen = recorder();
     const stop = store!.subscribeOutput(id, { owner: 'alice' }, seen.listener);
-    cleanups.push(async () => stop());
+    suite.cleanup(async () => stop());
     await writer.append(job, { kind: 'text', text: 'before' });
     await until(seen.texts, (texts) => texts.length === 1, 'the first part', 5000);
 
-    redis.pause();
+    suite.redis.pause();
     const started = Date.now();
     const error = await store!.readOutput(id, { ...ALICE }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(JobTransportError);
@@ -171,7 +157,7 @@ describe('BullMQ store output while Redis is away', () => {
     expect(response.status).toBe(503);
     await until(() => seen.disconnects.length, (n) => n > 0, 'the subscription told', 10_000);
 
-    redis.resume();
+    suite.redis.resume();
     await writer.append(job, { kind: 'text', text: 'after' });
     await until(seen.texts, (texts) => texts.length === 2, 'the part after the outage', 10_000);
     expect(seen.texts()).toEqual(['1:text:before', '2:text:after']);

@@ -1,9 +1,9 @@
 // @vitest-environment node
 import { Queue, Worker } from 'bullmq';
 import IORedis from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBullMQJobStore } from '../../src/bullmq';
-import { startRedis, type TestRedis } from '../support/redis';
+import { useTestRedis } from '../support/redis';
 import { until as untilValue } from '../support/until';
 
 /**
@@ -11,26 +11,19 @@ import { until as untilValue } from '../support/until';
  * the other owners hold (the owner index), and a drifted index never shows a wrong job.
  * Redis commands are counted with `INFO commandstats` (commands run by scripts included).
  */
-let redis: TestRedis;
+const suite = useTestRedis();
 let admin: IORedis;
-let counter = 0;
-const cleanups: (() => Promise<unknown>)[] = [];
 const ALICE = { owner: 'alice' };
 const FAR_FUTURE_MS = 1_000_000_000;
 const OTHERS = 3000;
 
-beforeAll(async () => {
-  redis = await startRedis();
-  admin = new IORedis({ path: redis.socket });
-}, 15_000);
-
-afterEach(async () => {
-  while (cleanups.length > 0) await cleanups.pop()!().catch(() => undefined);
+// After useTestRedis: opened once its server runs, and disconnected before it stops.
+beforeAll(() => {
+  admin = new IORedis({ path: suite.redis.socket });
 });
 
-afterAll(async () => {
+afterAll(() => {
   admin?.disconnect();
-  await redis?.stop();
 });
 
 /** Every command Redis ran so far (scripts' own calls included). */
@@ -52,12 +45,12 @@ const until = <T>(read: () => T | Promise<T>, ok: (value: T) => boolean, what: s
   untilValue(read, ok, what, timeoutMs);
 
 async function fixture() {
-  const connection = { path: redis.socket, maxRetriesPerRequest: null };
-  const name = `index-${process.pid}-${++counter}`;
+  const connection = { path: suite.redis.socket, maxRetriesPerRequest: null };
+  const name = suite.uniqueName('index');
   const queue = new Queue(name, { connection });
   const worker = new Worker(name, null, { connection });
   const store = createBullMQJobStore({ queue, owner: (job) => job.data.owner });
-  cleanups.push(async () => {
+  suite.cleanup(async () => {
     await store.close();
     await worker.close(true);
     await queue.obliterate({ force: true });
@@ -148,7 +141,7 @@ describe('cost per owner (owner index)', () => {
     await f.queue.addBulk(filler);
     await f.queue.trimEvents(10);
     const store = createBullMQJobStore({ queue: f.queue, owner: (job) => job.data.owner });
-    cleanups.push(() => store.close());
+    suite.cleanup(() => store.close());
     expect(await store.getPendingCount({}, ALICE)).toEqual({ pending: 3, processing: 0 });
     expect((await store.list({}, ALICE)).jobs.map((job) => job.id)).toEqual([...ids].reverse());
     await until(() => store.list({}, ALICE).then(() => cost(() => store.getPendingCount({}, ALICE))), (n) => n < 30, 'the rebuilt index');

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach } from 'vitest';
 import { findRedisServer } from '../setup/findTools.mjs';
 
 /** A real Redis server (Debian's redis-server) on a unix socket in a temp dir. */
@@ -97,5 +98,71 @@ export async function startRedis(): Promise<TestRedis> {
       await kill();
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/** What `useTestRedis` gives a test file: its server, clean-ups after each test, and unique names. */
+export interface TestRedisSuite {
+  /** The running server (with `each: true`, this test's own); throws before the server started. */
+  readonly redis: TestRedis;
+  /**
+   * Runs `fn` after the current test, before the server stops: clean-ups run last registered
+   * first (a store closes before the queue it reads), and one that fails does not stop the others.
+   */
+  cleanup(fn: () => unknown): void;
+  /** `${prefix}-${pid}-${n}`: a queue name no other test (or test process on this server) uses. */
+  uniqueName(prefix: string): string;
+}
+
+/**
+ * Gives the calling test file (or describe block) a real Redis: registers the hooks that start
+ * a server before its tests (`each: true`: a new server for every test) and stop it after them,
+ * and after each test runs the test's clean-ups. Before the clean-ups a server a test paused
+ * (`redis.pause()`) is resumed, so they can reach it; on a running server that does nothing.
+ * Hooks the file registers after this call run before its after-hooks (vitest runs after-hooks
+ * last registered first): a file's own `afterAll` still reaches the server.
+ */
+export function useTestRedis(options: { each?: boolean } = {}): TestRedisSuite {
+  let server: TestRedis | undefined;
+  let names = 0;
+  const cleanups: (() => unknown)[] = [];
+
+  const start = async () => {
+    server = await startRedis();
+  };
+  const stop = async () => {
+    await server?.stop();
+    server = undefined;
+  };
+  const runCleanups = async () => {
+    server?.resume();
+    while (cleanups.length > 0) {
+      try {
+        await cleanups.pop()!();
+      } catch {
+        // a clean-up's failure (a connection already gone) is not the test's
+      }
+    }
+  };
+
+  if (options.each) {
+    beforeEach(start, 15_000);
+    afterEach(async () => {
+      await runCleanups();
+      await stop();
+    }, 30_000);
+  } else {
+    beforeAll(start, 15_000);
+    afterEach(runCleanups, 30_000);
+    afterAll(stop, 30_000);
+  }
+
+  return {
+    get redis() {
+      if (!server) throw new Error('useTestRedis: no Redis server is running (it starts in the file\'s beforeAll / beforeEach)');
+      return server;
+    },
+    cleanup: (fn) => void cleanups.push(fn),
+    uniqueName: (prefix) => `${prefix}-${process.pid}-${++names}`,
   };
 }
