@@ -3,8 +3,6 @@
  * over the memory backend (jobwatch/server/node's toNodeListener on node:http, HTTP/1.1), plus
  * the fixture page bundled with esbuild. Counts what tabs cost it: requests and event streams.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -13,6 +11,7 @@ import { createJobHandler } from '../../src/server';
 import { toNodeListener } from '../../src/server/node';
 import { createMemoryJobBackend } from '../../src/testing';
 import { findChromium } from '../setup/findTools.mjs';
+import { listenOnLoopback } from '../support/loopback';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const OWNER = 'tab-user';
@@ -41,8 +40,7 @@ export async function startTabServer() {
   const handler = createJobHandler({ store: backend, basePath: '/api/jobs', authorize: () => ({ owner: OWNER }) });
   const counts = { requests: 0, streams: 0, openStreams: 0, maxOpenStreams: 0 };
   const api = toNodeListener(handler);
-  const sockets = new Set<Socket>();
-  const server = createServer((req, res) => {
+  const { origin, close } = await listenOnLoopback((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.pathname === '/') {
       res.writeHead(200, { 'content-type': 'text/html' });
@@ -60,29 +58,19 @@ export async function startTabServer() {
     } else if (url.pathname.startsWith('/api/jobs')) counts.requests += 1;
     void api(req, res);
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
   return {
     backend,
     counts,
-    origin: `http://127.0.0.1:${port}`,
+    origin,
     /** The page's URL watching `ids`. */
     pageUrl: (ids: string[], share?: 'none' | 'default', push = true) =>
-      `http://127.0.0.1:${port}/?ids=${ids.map(encodeURIComponent).join(',')}${share ? `&share=${share}` : ''}${push ? '' : '&push=off'}`,
+      `${origin}/?ids=${ids.map(encodeURIComponent).join(',')}${share ? `&share=${share}` : ''}${push ? '' : '&push=off'}`,
     resetCounts() {
       counts.requests = 0;
       counts.streams = 0;
       counts.maxOpenStreams = counts.openStreams;
     },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
+    close,
   };
 }
 

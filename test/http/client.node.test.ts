@@ -1,13 +1,12 @@
 // @vitest-environment node
 import type { AddressInfo } from 'node:net';
-import type { Socket } from 'node:net';
 import { createFetchJobClient, JobTransportError, type Job } from '../../src/core';
 import { createJobHandler } from '../../src/server';
 import { createMemoryJobBackend, type MemoryJobBackend } from '../../src/testing';
 import { createJobServer } from '../../examples/node-server';
 import { toNodeListener } from '../../src/server/node';
+import { listenOnLoopback } from '../support/loopback';
 import { clientSuite, type ServedBackend } from './clientSuite';
-import { createServer } from 'node:http';
 
 /** The server handler on a real node:http server on 127.0.0.1, with a way to cut every connection. */
 async function serveOverHttp(options: { heartbeatMs?: number } = {}) {
@@ -26,27 +25,14 @@ async function serveOverHttp(options: { heartbeatMs?: number } = {}) {
     requests.push({ method: request.method, url: new URL(request.url), headers: request.headers });
     return handler(request);
   });
-  const sockets = new Set<Socket>();
-  const server = createServer((req, res) => void listener(req, res));
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const { origin, dropConnections, close } = await listenOnLoopback((req, res) => void listener(req, res));
   return {
     backend,
-    baseUrl: `http://127.0.0.1:${port}/api/jobs`,
+    baseUrl: `${origin}/api/jobs`,
     requests,
     /** Drops every open connection, as a proxy restart would. */
-    dropConnections() {
-      for (const socket of sockets) socket.destroy();
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
+    dropConnections,
+    close,
   };
 }
 

@@ -1,8 +1,8 @@
 // @vitest-environment node
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createFetchJobClient, JobProtocolError, JobTransportError } from '../../src/core';
 import { makeJob } from '../helpers';
+import { listenOnLoopback } from '../support/loopback';
 
 /**
  * The fetch client against raw node:http servers on 127.0.0.1 that misbehave
@@ -17,25 +17,14 @@ interface RawServer {
 
 async function rawServer(handle: (req: IncomingMessage, res: ServerResponse) => void): Promise<RawServer> {
   const requests: RawServer['requests'] = [];
-  const sockets = new Set<Socket>();
-  const server: Server = createServer((req, res) => {
+  const { origin, close } = await listenOnLoopback((req, res) => {
     requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
     handle(req, res);
   });
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
   return {
-    origin: `http://127.0.0.1:${port}`,
+    origin,
     requests,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
+    close,
   };
 }
 

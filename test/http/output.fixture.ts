@@ -1,8 +1,8 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { JobOutputListener, JobOutputPart } from '../../src/core';
 import { parseOutputRequest } from '../../src/contract/output';
 import { makeJob } from '../helpers';
+import { listenOnLoopback } from '../support/loopback';
 
 /**
  * For the output tests over real HTTP: a small node:http server that speaks
@@ -34,7 +34,6 @@ export async function outputServer() {
   const done = new Set<string>();
   const requests: Array<{ method: string; url: URL; headers: IncomingMessage['headers'] }> = [];
   const streams: StreamRecord[] = [];
-  const sockets = new Set<Socket>();
   let eventId = 0;
   /** Answers a request instead of the routes, when set. */
   let override: ((url: URL) => { status: number; body: string; headers?: Record<string, string> } | null) | null = null;
@@ -112,17 +111,11 @@ export async function outputServer() {
     json(res, 404, { error: { code: 'not_found', message: 'no route' } });
   }
 
-  const server = createServer(handle);
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const { origin, dropConnections, close } = await listenOnLoopback(handle);
   const open = () => streams.filter((s) => !s.closed && s.res.socket?.destroyed === false);
 
   return {
-    baseUrl: `http://127.0.0.1:${port}/api/jobs`,
+    baseUrl: `${origin}/api/jobs`,
     requests,
     /** Every `/events` request, in order. */
     eventRequests: () => requests.filter((r) => r.url.pathname.endsWith('/events')),
@@ -169,14 +162,8 @@ export async function outputServer() {
       override = fn;
     },
     /** Cuts every connection, as a proxy restart would. */
-    drop() {
-      for (const socket of sockets) socket.destroy();
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
+    drop: dropConnections,
+    close,
   };
 }
 

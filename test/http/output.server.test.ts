@@ -1,10 +1,9 @@
 // @vitest-environment node
-import { createServer } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
 import { createFetchJobClient, JobNotFoundError, type JobOutputListener } from '../../src/core';
 import { createJobHandler } from '../../src/server';
 import { toNodeListener } from '../../src/server/node';
 import { createMemoryJobBackend } from '../../src/testing';
+import { listenOnLoopback } from '../support/loopback';
 
 /**
  * The fetch client's output against the real server handler and the memory
@@ -26,27 +25,14 @@ async function serve(options: { maxOutputParts?: number } = {}) {
     urls.push(new URL(request.url));
     return handler(request);
   });
-  const sockets = new Set<Socket>();
-  const server = createServer((req, res) => void listener(req, res));
-  server.on('connection', (socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const { origin, dropConnections, close } = await listenOnLoopback((req, res) => void listener(req, res));
   return {
     backend,
-    baseUrl: `http://127.0.0.1:${port}/api/jobs`,
+    baseUrl: `${origin}/api/jobs`,
     events: () => urls.filter((u) => u.pathname.endsWith('/events')),
     reads: () => urls.filter((u) => u.pathname.endsWith('/output') || u.searchParams.get('action') === 'output'),
-    drop() {
-      for (const socket of sockets) socket.destroy();
-    },
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
+    drop: dropConnections,
+    close,
   };
 }
 
